@@ -1,0 +1,468 @@
+//! Text classification into restricted categories (e.g. `political_news`), with evidence.
+//!
+//! A [`Classifier`] is compiled once per config snapshot from `[categories.NAME]` specs ([`CategorySpec`]) and
+//! is immutable, `Send + Sync`. [`Classifier::classify`] normalises each text of a [`Document`]
+//! ([`normalize`]), runs one Aho-Corasick pass per category over lexicon terms and model features, and adds up
+//! the signals into a score per category:
+//!
+//! ```text
+//! score = lexicon_scale * slog(sum of weights of distinct lexicon terms)      (lexicon)
+//!       + bias[lang] + sum(feature weight) / sqrt(tokens)                     (model)
+//!       + weight of the best source-domain hit                                (domains)
+//!       + weight of the declared category value                               (declared)
+//! matched = score >= threshold
+//! ```
+//! Each contribution is reported separately in the [`Evidence`], which is meant for the audit log only: it names
+//! lexicon terms and model features, so it must not be sent to clients ([`Verdict::public`] is what may be).
+//!
+//! File contents are passed in by the caller through `read`, so this module does no I/O. Training
+//! ([`train`]), evaluation ([`eval`]) and generation of obfuscated test text ([`obfuscate`]) are pure functions
+//! used by the `imgate learn` / `imgate eval` commands.
+
+pub mod corpus;
+pub mod domains;
+mod engine;
+pub mod eval;
+pub mod features;
+pub mod lexicon;
+pub mod model;
+pub mod normalize;
+pub mod obfuscate;
+pub mod train;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+pub use domains::DomainHit;
+use engine::{feature_ids, lexicon_raw, slog, Engine, Hit, Matcher};
+pub use model::LinearModel;
+pub use normalize::{Normalized, Normalizer};
+
+fn default_domain_weight() -> f64 {
+    2.0
+}
+fn default_max_evidence_terms() -> usize {
+    32
+}
+fn default_top_features() -> usize {
+    8
+}
+
+/// Configuration of one category (`[categories.NAME]` in `imgate.toml`).
+///
+/// ```toml
+/// [categories.political_news]
+/// threshold = 0.0                      # matched when score >= threshold
+/// lexicons = ["lexicons/political_news.zh.txt", "lexicons/political_news.en.txt"]
+/// model = "models/political_news.model"  # optional linear model
+/// lexicon_weight = 1.0                 # optional; overrides the scale learned in the model (default 1 without model)
+/// domains = ["lexicons/political_news.domains.txt"]
+/// domain_weight = 2.0                  # weight of a domain entry without explicit weight
+/// declared = { politics = 5.0, "时政" = 5.0, sports = -2.0 }  # explicit category field values
+/// max_evidence_terms = 32              # term occurrences kept in the evidence
+/// top_features = 8                     # model features kept in the evidence
+/// ```
+/// Paths are as written; the caller resolves them (relative to the config file).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySpec {
+    /// Score at or above which the text is in the category.
+    #[serde(default)]
+    pub threshold: f64,
+    /// Lexicon files (weighted terms, see [`lexicon`]).
+    #[serde(default)]
+    pub lexicons: Vec<String>,
+    /// Scale of the lexicon signal; default: the model's learned scale, or 1.0 without a model.
+    #[serde(default)]
+    pub lexicon_weight: Option<f64>,
+    /// Linear model file (see [`model`]).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Source-domain lists (see [`domains`]).
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Weight of a domain entry that has no weight of its own.
+    #[serde(default = "default_domain_weight")]
+    pub domain_weight: f64,
+    /// Values of an explicit category field (compared case-insensitively, trimmed) and their weights.
+    #[serde(default)]
+    pub declared: BTreeMap<String, f64>,
+    /// Maximum number of term occurrences recorded in the evidence.
+    #[serde(default = "default_max_evidence_terms")]
+    pub max_evidence_terms: usize,
+    /// Number of strongest model features recorded in the evidence.
+    #[serde(default = "default_top_features")]
+    pub top_features: usize,
+}
+
+impl CategorySpec {
+    /// A spec with the documented defaults and no files.
+    pub fn new() -> Self {
+        CategorySpec {
+            domain_weight: default_domain_weight(),
+            max_evidence_terms: default_max_evidence_terms(),
+            top_features: default_top_features(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Why a classifier could not be built. Parse errors name the file, line and column (1-based).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BuildError {
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("category {category:?}: cannot read {file:?}: {message}")]
+    Read {
+        category: String,
+        file: String,
+        message: String,
+    },
+    #[error("category {category:?}: {message}")]
+    Invalid { category: String, message: String },
+    #[error("category {category:?}: cannot build the term automaton: {message}")]
+    Automaton { category: String, message: String },
+}
+
+/// The text of one request to classify.
+#[derive(Debug, Clone, Default)]
+pub struct Document<'a> {
+    /// Texts to inspect, e.g. title, content, reprint title. Evidence refers to them by index.
+    pub texts: Vec<&'a str>,
+    /// Source / reprint URLs.
+    pub source_urls: Vec<&'a str>,
+    /// An explicit category field, when the API has one.
+    pub declared_category: Option<&'a str>,
+}
+
+/// One lexicon term occurrence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TermHit {
+    /// Index into `Document::texts`.
+    pub text: usize,
+    /// Byte range in the ORIGINAL text (what the user wrote, obfuscation included).
+    pub start: usize,
+    pub end: usize,
+    /// The lexicon term as written in the lexicon.
+    pub term: String,
+    pub weight: f64,
+    /// Lexicon file and line.
+    pub source: String,
+}
+
+/// The model's share of the score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelEvidence {
+    /// Language intercept used (`zh` or `en`).
+    pub lang: &'static str,
+    /// bias + feature sum (the lexicon term is reported separately).
+    pub score: f64,
+    /// Strongest features present, with their contribution.
+    pub top_features: Vec<(String, f64)>,
+    /// Number of distinct model features present.
+    pub features_present: usize,
+}
+
+/// The declared category value that matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeclaredHit {
+    pub value: String,
+    pub weight: f64,
+}
+
+/// Why a verdict came out as it did; for the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Evidence {
+    /// Term occurrences (at most `max_evidence_terms`).
+    pub terms: Vec<TermHit>,
+    /// Sum of the weights of distinct matched terms (before scaling).
+    pub lexicon_raw: f64,
+    /// Contribution of the lexicon to the score.
+    pub lexicon_score: f64,
+    pub model: Option<ModelEvidence>,
+    pub domain: Option<DomainHit>,
+    pub declared: Option<DeclaredHit>,
+}
+
+/// The decision for one category.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub category: String,
+    pub score: f64,
+    pub threshold: f64,
+    pub matched: bool,
+    pub evidence: Evidence,
+}
+
+/// What may be shown to a client: the category and whether it matched, nothing that reveals the lexicon.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublicVerdict<'a> {
+    pub category: &'a str,
+    pub matched: bool,
+}
+
+impl Verdict {
+    pub fn public(&self) -> PublicVerdict<'_> {
+        PublicVerdict {
+            category: &self.category,
+            matched: self.matched,
+        }
+    }
+}
+
+/// One verdict per configured category, in configuration order.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Classification {
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Classification {
+    /// The verdict for `category`, if configured.
+    pub fn get(&self, category: &str) -> Option<&Verdict> {
+        self.verdicts.iter().find(|v| v.category == category)
+    }
+
+    /// Categories whose verdict matched.
+    pub fn matched(&self) -> impl Iterator<Item = &str> {
+        self.verdicts
+            .iter()
+            .filter(|v| v.matched)
+            .map(|v| v.category.as_str())
+    }
+}
+
+/// The compiled classifier. Immutable and `Send + Sync`: share it behind an `Arc` in a config snapshot.
+#[derive(Debug)]
+pub struct Classifier {
+    norm: Normalizer,
+    engines: Vec<Engine>,
+}
+
+fn read_file(
+    category: &str,
+    file: &str,
+    read: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Result<String, BuildError> {
+    read(file).map_err(|message| BuildError::Read {
+        category: category.to_string(),
+        file: file.to_string(),
+        message,
+    })
+}
+
+impl Classifier {
+    /// Compiles the categories. `read` loads a file named in a spec (relative path as written).
+    pub fn build(
+        specs: &[(String, CategorySpec)],
+        read: &mut dyn FnMut(&str) -> Result<String, String>,
+    ) -> Result<Classifier, BuildError> {
+        let norm = Normalizer::new();
+        let mut engines = Vec::with_capacity(specs.len());
+        let mut names = std::collections::HashSet::new();
+        for (name, spec) in specs {
+            let invalid = |message: String| BuildError::Invalid {
+                category: name.clone(),
+                message,
+            };
+            if !names.insert(name.as_str()) {
+                return Err(invalid("defined twice".into()));
+            }
+            if !spec.threshold.is_finite() || !spec.domain_weight.is_finite() {
+                return Err(invalid(
+                    "threshold and domain_weight must be finite numbers".into(),
+                ));
+            }
+            if spec.lexicon_weight.is_some_and(|w| !w.is_finite()) {
+                return Err(invalid("lexicon_weight must be a finite number".into()));
+            }
+            if spec.lexicons.is_empty()
+                && spec.model.is_none()
+                && spec.domains.is_empty()
+                && spec.declared.is_empty()
+            {
+                return Err(invalid(
+                    "no signal: give at least one of lexicons, model, domains, declared".into(),
+                ));
+            }
+            let mut lex = Vec::new();
+            for f in &spec.lexicons {
+                lex.extend(lexicon::parse_lexicon(
+                    f,
+                    &read_file(name, f, read)?,
+                    &norm,
+                )?);
+            }
+            let model = match &spec.model {
+                Some(f) => Some(LinearModel::parse(f, &read_file(name, f, read)?)?),
+                None => None,
+            };
+            let mut dom = Vec::new();
+            for f in &spec.domains {
+                dom.extend(domains::parse_domains(f, &read_file(name, f, read)?)?);
+            }
+            let mut declared = HashMap::new();
+            for (k, w) in &spec.declared {
+                if !w.is_finite() {
+                    return Err(invalid(format!("declared weight for {k:?} must be finite")));
+                }
+                declared.insert(k.trim().to_lowercase(), *w);
+            }
+            let lexicon_scale = spec
+                .lexicon_weight
+                .or(model.as_ref().and_then(|m| m.lexicon_scale))
+                .unwrap_or(1.0);
+            let matcher = Matcher::new(lex, model.as_ref(), name)?;
+            engines.push(Engine {
+                name: name.clone(),
+                threshold: spec.threshold,
+                matcher,
+                model,
+                lexicon_scale,
+                domains: domains::DomainSet::new(dom, spec.domain_weight),
+                declared,
+                max_evidence_terms: spec.max_evidence_terms,
+                top_features: spec.top_features,
+            });
+        }
+        Ok(Classifier { norm, engines })
+    }
+
+    /// Category names in configuration order.
+    pub fn categories(&self) -> impl Iterator<Item = &str> {
+        self.engines.iter().map(|e| e.name.as_str())
+    }
+
+    /// Classifies a document into every configured category.
+    pub fn classify(&self, doc: &Document<'_>) -> Classification {
+        let normalized: Vec<Normalized> =
+            doc.texts.iter().map(|t| self.norm.normalize(t)).collect();
+        let mut hits = Vec::new();
+        let verdicts = self
+            .engines
+            .iter()
+            .map(|e| self.verdict(e, doc, &normalized, &mut hits))
+            .collect();
+        Classification { verdicts }
+    }
+
+    fn verdict(
+        &self,
+        e: &Engine,
+        doc: &Document<'_>,
+        normalized: &[Normalized],
+        hits: &mut Vec<Hit>,
+    ) -> Verdict {
+        hits.clear();
+        for (i, n) in normalized.iter().enumerate() {
+            e.matcher.scan(i, n, hits);
+        }
+        let mut ev = Evidence::default();
+        let (raw, _) = lexicon_raw(&e.matcher, hits);
+        ev.lexicon_raw = raw;
+        ev.lexicon_score = e.lexicon_scale * slog(raw);
+        for h in hits
+            .iter()
+            .filter(|h| h.lex.is_some())
+            .take(e.max_evidence_terms)
+        {
+            let (Some(entry), Some(orig), Some(norm)) = (
+                h.lex.and_then(|l| e.matcher.lex.get(l as usize)),
+                doc.texts.get(h.text),
+                normalized.get(h.text),
+            ) else {
+                continue;
+            };
+            let r = norm.original_range(orig, h.start..h.end);
+            ev.terms.push(TermHit {
+                text: h.text,
+                start: r.start,
+                end: r.end,
+                term: entry.term.clone(),
+                weight: entry.weight,
+                source: format!("{}:{}", entry.file, entry.line),
+            });
+        }
+        let mut score = ev.lexicon_score;
+        if let Some(m) = &e.model {
+            let (cjk, words) = normalized.iter().fold((0u32, 0u32), |(c, w), n| {
+                (c + n.cjk_chars, w + n.latin_words)
+            });
+            let tokens = (cjk + words).max(1);
+            let zh = cjk > 0 && cjk >= words;
+            let scale = 1.0 / f64::from(tokens).sqrt();
+            let ids = feature_ids(hits);
+            let mut contrib: Vec<(u32, f64)> = ids
+                .iter()
+                .filter_map(|&i| {
+                    e.matcher
+                        .feat_weights
+                        .get(i as usize)
+                        .map(|w| (i, w * scale))
+                })
+                .collect();
+            let bias = if zh { m.bias_zh } else { m.bias_en };
+            let model_score = bias + contrib.iter().map(|c| c.1).sum::<f64>();
+            contrib.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            let top = contrib
+                .iter()
+                .take(e.top_features)
+                .filter_map(|(i, c)| {
+                    e.matcher
+                        .feat_names
+                        .get(*i as usize)
+                        .map(|n| (n.clone(), *c))
+                })
+                .collect();
+            ev.model = Some(ModelEvidence {
+                lang: if zh { "zh" } else { "en" },
+                score: model_score,
+                top_features: top,
+                features_present: ids.len(),
+            });
+            score += model_score;
+        }
+        if !e.domains.is_empty() {
+            ev.domain = e.domains.best_hit(&doc.source_urls);
+            score += ev.domain.as_ref().map_or(0.0, |d| d.weight);
+        }
+        if let Some(d) = doc.declared_category {
+            let key = d.trim().to_lowercase();
+            if let Some(w) = e.declared.get(&key) {
+                ev.declared = Some(DeclaredHit {
+                    value: d.to_string(),
+                    weight: *w,
+                });
+                score += *w;
+            }
+        }
+        Verdict {
+            category: e.name.clone(),
+            score,
+            threshold: e.threshold,
+            matched: score >= e.threshold,
+            evidence: ev,
+        }
+    }
+
+    /// Raw lexicon score of texts under the first category (for training the lexicon scale).
+    pub(crate) fn lexicon_raw_of(&self, texts: &[&str]) -> f64 {
+        let Some(e) = self.engines.first() else {
+            return 0.0;
+        };
+        let mut hits = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            let n = self.norm.normalize(t);
+            e.matcher.scan(i, &n, &mut hits);
+        }
+        lexicon_raw(&e.matcher, &hits).0
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! The statistical signal: a linear (logistic) model over the features of [`super::features`], stored as a
+//! plain, sorted, diffable text file.
+//!
+//! ```text
+//! # comments: provenance, training options, metrics
+//! imgate-linear-model 1
+//! bias zh -2.5          # intercept when the text is mainly Chinese
+//! bias en -3.1          # intercept otherwise
+//! lexicon 1.2           # learned scale of the lexicon signal (ln(1 + lexicon score))
+//! f 0.8413 国务院        # feature weight, then the normalised feature text (rest of the line)
+//! f 1.0021 prime minister
+//! ```
+//! A feature present in a document contributes `weight / sqrt(tokens)` (binary presence, length-normalised).
+
+use super::BuildError;
+
+/// The model file's first non-comment line.
+pub const MAGIC: &str = "imgate-linear-model 1";
+
+/// A parsed linear model.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinearModel {
+    pub bias_zh: f64,
+    pub bias_en: f64,
+    /// Learned weight of `ln(1 + lexicon score)`; `None` if the model was trained without a lexicon.
+    pub lexicon_scale: Option<f64>,
+    /// `(normalised feature text, weight)`, sorted by feature text.
+    pub features: Vec<(String, f64)>,
+    /// Comment lines (without `# `) kept for provenance.
+    pub comments: Vec<String>,
+}
+
+fn syntax(file: &str, line: usize, column: usize, message: String) -> BuildError {
+    BuildError::Syntax {
+        file: file.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+fn num(file: &str, line: usize, column: usize, raw: &str) -> Result<f64, BuildError> {
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(syntax(file, line, column, format!("bad number {raw:?}"))),
+    }
+}
+
+impl LinearModel {
+    /// Parses a model file.
+    pub fn parse(file: &str, content: &str) -> Result<LinearModel, BuildError> {
+        let mut m = LinearModel::default();
+        let mut seen_magic = false;
+        let mut seen = std::collections::HashSet::new();
+        for (idx, line) in content.lines().enumerate() {
+            let ln = idx + 1;
+            if let Some(c) = line.strip_prefix('#') {
+                m.comments
+                    .push(c.strip_prefix(' ').unwrap_or(c).to_string());
+                continue;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !seen_magic {
+                if line.trim() != MAGIC {
+                    return Err(syntax(
+                        file,
+                        ln,
+                        1,
+                        format!("expected {MAGIC:?} as the first line"),
+                    ));
+                }
+                seen_magic = true;
+                continue;
+            }
+            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+            let col2 = key.len() + 2;
+            match key {
+                "bias" => {
+                    let (lang, v) = rest.split_once(' ').unwrap_or((rest, ""));
+                    let v = num(file, ln, col2 + lang.len() + 1, v.trim())?;
+                    match lang {
+                        "zh" => m.bias_zh = v,
+                        "en" => m.bias_en = v,
+                        _ => {
+                            return Err(syntax(
+                                file,
+                                ln,
+                                col2,
+                                format!("unknown bias language {lang:?} (zh|en)"),
+                            ))
+                        }
+                    }
+                }
+                "lexicon" => m.lexicon_scale = Some(num(file, ln, col2, rest.trim())?),
+                "f" => {
+                    let (w, feat) = rest.split_once(' ').unwrap_or((rest, ""));
+                    let w = num(file, ln, col2, w)?;
+                    if feat.is_empty() || feat.trim() != feat {
+                        return Err(syntax(
+                            file,
+                            ln,
+                            col2 + 1,
+                            "missing or padded feature text".into(),
+                        ));
+                    }
+                    if !seen.insert(feat.to_string()) {
+                        return Err(syntax(
+                            file,
+                            ln,
+                            col2 + 1,
+                            format!("duplicate feature {feat:?}"),
+                        ));
+                    }
+                    m.features.push((feat.to_string(), w));
+                }
+                _ => {
+                    return Err(syntax(
+                        file,
+                        ln,
+                        1,
+                        format!("unknown key {key:?} (bias|lexicon|f)"),
+                    ))
+                }
+            }
+        }
+        if !seen_magic {
+            return Err(syntax(
+                file,
+                1,
+                1,
+                format!("empty model: expected {MAGIC:?}"),
+            ));
+        }
+        m.features.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(m)
+    }
+
+    /// Renders the model file: comments, header, then features sorted by text, weights to 4 decimals.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for c in &self.comments {
+            s.push_str("# ");
+            s.push_str(c);
+            s.push('\n');
+        }
+        s.push_str(MAGIC);
+        s.push('\n');
+        s.push_str(&format!(
+            "bias zh {:.4}\nbias en {:.4}\n",
+            self.bias_zh, self.bias_en
+        ));
+        if let Some(l) = self.lexicon_scale {
+            s.push_str(&format!("lexicon {l:.4}\n"));
+        }
+        let mut feats: Vec<&(String, f64)> = self.features.iter().collect();
+        feats.sort_by(|a, b| a.0.cmp(&b.0));
+        for (f, w) in feats {
+            s.push_str(&format!("f {w:.4} {f}\n"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let m = LinearModel {
+            bias_zh: -1.5,
+            bias_en: -2.0,
+            lexicon_scale: Some(0.75),
+            features: vec![("prime minister".into(), 1.25), ("国务院".into(), 2.0)],
+            comments: vec!["trained on x".into()],
+        };
+        let t = m.to_text();
+        assert_eq!(LinearModel::parse("m", &t).unwrap(), m);
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let t = format!("# c\n{MAGIC}\nbias zh 1\nf x1 abc\n");
+        match LinearModel::parse("m.txt", &t) {
+            Err(BuildError::Syntax { line, column, .. }) => assert_eq!((line, column), (4, 3)),
+            other => panic!("{other:?}"),
+        }
+        assert!(LinearModel::parse("m", "nonsense\n").is_err());
+        assert!(LinearModel::parse("m", &format!("{MAGIC}\nbias fr 1\n")).is_err());
+        assert!(LinearModel::parse("m", &format!("{MAGIC}\nf 1 a\nf 2 a\n")).is_err());
+    }
+}

@@ -1,0 +1,511 @@
+//! Text normalisation for classification.
+//!
+//! Evasion of keyword filters is cheap (`政-治`, `政\u{200B}治`, `ｍｉｎｉｓｔｅｒ`, Cyrillic `а` for Latin `a`,
+//! traditional characters), so every text is folded to one canonical form before any signal looks at it. The
+//! per-character part of the pipeline is precomputed once per process into a table covering the Basic
+//! Multilingual Plane, so the hot loop is a table lookup per character with an ASCII fast path, and no allocation
+//! per character. Each output byte remembers where its source character started in the original, so evidence
+//! can quote what the user actually wrote.
+//!
+//! Per-character steps, in order (each also exposed as its own function for testing):
+//! 1. [`is_default_ignorable`] characters are dropped (zero-width, bidi controls, variation selectors, ...);
+//! 2. Unicode NFKC ([`nfkc`]), which also folds full-width and half-width forms;
+//! 3. combining marks are dropped and Latin letters lose their accents ([`strip_accents`]);
+//! 4. case folding ([`fold_case`]);
+//! 5. traditional to simplified Chinese ([`to_simplified`]);
+//! 6. non-ASCII look-alikes of Latin letters fold to their ASCII skeleton ([`fold_confusable`]).
+//!
+//! Sequence steps, done in the scan: whitespace runs collapse to one space, and separators (spaces, punctuation,
+//! symbols) between two CJK characters are removed ([`is_separator`]).
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// The normalised form of one text, with a byte map back to the original.
+#[derive(Debug, Default, Clone)]
+pub struct Normalized {
+    /// Canonical text: lower-case, NFKC, simplified Chinese, single spaces.
+    pub text: String,
+    /// For each byte of `text`, the byte offset in the original text of the character it came from.
+    map: Vec<u32>,
+    /// Number of CJK characters in `text` (used for length normalisation of the model).
+    pub cjk_chars: u32,
+    /// Number of ASCII alphanumeric words in `text`.
+    pub latin_words: u32,
+}
+
+impl Normalized {
+    /// Empties the buffers, keeping their capacity.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.map.clear();
+        self.cjk_chars = 0;
+        self.latin_words = 0;
+    }
+
+    /// Maps a byte range of the normalised text back to the byte range of the original text it came from.
+    pub fn original_range(&self, original: &str, range: Range<usize>) -> Range<usize> {
+        if range.start >= range.end || range.end > self.map.len() {
+            return 0..0;
+        }
+        let start = self.map[range.start] as usize;
+        let last = self.map[range.end - 1] as usize;
+        let end = original
+            .get(last..)
+            .and_then(|s| s.chars().next())
+            .map_or(original.len(), |c| last + c.len_utf8());
+        start..end.max(start)
+    }
+
+    /// Token count used to length-normalise model features: CJK characters plus Latin words, at least 1.
+    pub fn tokens(&self) -> u32 {
+        (self.cjk_chars + self.latin_words).max(1)
+    }
+
+    /// Whether the text is mainly Chinese (more CJK characters than Latin words).
+    pub fn is_cjk(&self) -> bool {
+        self.cjk_chars > 0 && self.cjk_chars >= self.latin_words
+    }
+}
+
+/// Unicode default-ignorable code points and other invisible format characters that evaders insert.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F | 0xFEFF
+        | 0xFFA0 | 0xFFF0..=0xFFF8 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
+}
+
+/// CJK ideographs, kana and Hangul: scripts written without spaces between words.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3005 | 0x3007 | 0x3040..=0x309F | 0x30A0..=0x30FA | 0x30FC..=0x30FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Characters that may be inserted between CJK characters to break up a term: whitespace, punctuation and
+/// symbols (ASCII, Latin-1, general punctuation, arrows/math/shapes/dingbats, CJK punctuation, emoji).
+pub fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_punctuation() || c.is_ascii_whitespace();
+    }
+    matches!(c as u32,
+        0x00A0..=0x00BF | 0x00D7 | 0x00F7 | 0x2000..=0x206F | 0x20A0..=0x20CF | 0x2100..=0x214F
+        | 0x2190..=0x2BFF | 0x2E00..=0x2E7F | 0x3000..=0x3004 | 0x3008..=0x303F | 0x30FB
+        | 0xFE10..=0xFE6F | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65
+        | 0x1F000..=0x1FAFF)
+}
+
+/// NFKC of one character (full-width and half-width forms fold to their ordinary forms).
+pub fn nfkc(c: char, out: &mut Vec<char>) {
+    out.extend(std::iter::once(c).nfkc());
+}
+
+/// Drops combining marks and decomposes accented Latin letters to their base letter.
+pub fn strip_accents(c: char, out: &mut Vec<char>) {
+    if is_combining_mark(c) {
+        return;
+    }
+    let cp = c as u32;
+    if (0xC0..=0x24F).contains(&cp) || (0x1E00..=0x1EFF).contains(&cp) {
+        out.extend(std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)));
+    } else {
+        out.push(c);
+    }
+}
+
+/// Case folding (full lower-casing).
+pub fn fold_case(c: char, out: &mut Vec<char>) {
+    out.extend(c.to_lowercase());
+}
+
+/// Traditional to simplified Chinese, character by character (via the `fast2s` table).
+pub fn to_simplified(c: char) -> char {
+    if c.len_utf8() != 3 || !is_cjk(c) {
+        return c;
+    }
+    let mut buf = [0u8; 4];
+    fast2s::convert(c.encode_utf8(&mut buf))
+        .chars()
+        .next()
+        .unwrap_or(c)
+}
+
+/// Folds a non-ASCII, non-CJK look-alike of Latin letters (Cyrillic `а`, Greek `ο`, ...) to its ASCII
+/// skeleton (Unicode TR39 confusables). ASCII itself is never folded, so `0` and `1` stay digits.
+pub fn fold_confusable(c: char, out: &mut Vec<char>) {
+    if c.is_ascii() || is_cjk(c) || !c.is_alphabetic() {
+        out.push(c);
+        return;
+    }
+    let mut buf = [0u8; 4];
+    let skel: Vec<char> = unicode_security::skeleton(c.encode_utf8(&mut buf)).collect();
+    if !skel.is_empty() && skel.len() <= 3 && skel.iter().all(|s| s.is_ascii_alphanumeric()) {
+        out.extend(skel.iter().map(|s| s.to_ascii_lowercase()));
+    } else {
+        out.push(c);
+    }
+}
+
+/// Full per-character pipeline (slow path; used to fill the table and for characters outside the BMP).
+fn fold_char(c: char, out: &mut String) {
+    if is_default_ignorable(c) {
+        return;
+    }
+    let mut a = Vec::with_capacity(4);
+    let mut b = Vec::with_capacity(4);
+    nfkc(c, &mut a);
+    for d in a.drain(..) {
+        if is_default_ignorable(d) {
+            continue;
+        }
+        if d.is_whitespace() {
+            b.push(' ');
+        } else if !d.is_control() {
+            strip_accents(d, &mut b);
+        }
+    }
+    // Look-alikes are folded both before and after lower-casing: Cyrillic `М` looks like `M`, but its lower
+    // case `м` no longer looks like `m`.
+    for d in b.drain(..) {
+        let mut skel = Vec::with_capacity(2);
+        fold_confusable(d, &mut skel);
+        for s in skel {
+            fold_case(s, &mut a);
+        }
+    }
+    for d in a.drain(..) {
+        let d = to_simplified(d);
+        fold_confusable(d, &mut b);
+    }
+    for d in b {
+        // Case folding may re-expose accents (e.g. `İ` -> `i̇`); confusable folding may yield upper case.
+        if !is_combining_mark(d) {
+            out.extend(d.to_lowercase());
+        }
+    }
+}
+
+const DELETE: u32 = 0x7FFF_FFFF;
+const MULTI: u32 = 0x8000_0000;
+
+/// Precomputed per-character folding for the BMP.
+struct Table {
+    /// Either the single output char, [`DELETE`], or [`MULTI`] | len << 24 | offset into `pool`.
+    entries: Vec<u32>,
+    pool: String,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut entries = Vec::with_capacity(0x10000);
+        let mut pool = String::new();
+        let mut tmp = String::new();
+        for cp in 0u32..0x10000 {
+            let Some(c) = char::from_u32(cp) else {
+                entries.push(DELETE);
+                continue;
+            };
+            tmp.clear();
+            fold_char(c, &mut tmp);
+            let mut it = tmp.chars();
+            let entry = match (it.next(), it.next()) {
+                (None, _) => DELETE,
+                (Some(one), None) => one as u32,
+                _ => {
+                    let off = pool.len() as u32;
+                    pool.push_str(&tmp);
+                    // Expansions are short (NFKC of one BMP char is at most 18 chars / 54 bytes).
+                    MULTI | ((tmp.len() as u32 & 0x7F) << 24) | (off & 0x00FF_FFFF)
+                }
+            };
+            entries.push(entry);
+        }
+        Table { entries, pool }
+    })
+}
+
+/// The normaliser. Cheap to create; the tables are shared process-wide and built on first use.
+#[derive(Clone, Copy)]
+pub struct Normalizer {
+    table: &'static Table,
+}
+
+impl Default for Normalizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Normalizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Normalizer")
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Start,
+    Cjk,
+    Other,
+}
+
+/// Scan state for the sequence steps (space collapsing, CJK separator removal).
+struct Emitter<'a> {
+    out: &'a mut Normalized,
+    /// Kind of the last non-separator character emitted.
+    last: Last,
+    /// Output length before a separator run that directly follows a CJK character.
+    pending: Option<usize>,
+}
+
+impl Emitter<'_> {
+    #[inline]
+    fn push_byte(&mut self, b: u8, src: u32) {
+        // Only ever called with ASCII bytes.
+        self.out.text.push(b as char);
+        self.out.map.push(src);
+    }
+
+    #[inline]
+    fn emit(&mut self, c: char, src: u32) {
+        if c.is_ascii() {
+            self.emit_ascii(c as u8, src);
+            return;
+        }
+        if is_cjk(c) {
+            if let Some(p) = self.pending.take() {
+                self.out.text.truncate(p);
+                self.out.map.truncate(p);
+            }
+            self.last = Last::Cjk;
+            self.out.cjk_chars += 1;
+        } else if is_separator(c) {
+            if self.last == Last::Cjk && self.pending.is_none() {
+                self.pending = Some(self.out.text.len());
+            }
+        } else {
+            self.pending = None;
+            self.last = Last::Other;
+        }
+        let mut buf = [0u8; 4];
+        let s = c.encode_utf8(&mut buf);
+        self.out.text.push_str(s);
+        for _ in 0..s.len() {
+            self.out.map.push(src);
+        }
+    }
+
+    #[inline]
+    fn emit_ascii(&mut self, b: u8, src: u32) {
+        if b.is_ascii_alphanumeric() {
+            let b = b.to_ascii_lowercase();
+            let prev_alnum = self
+                .out
+                .text
+                .as_bytes()
+                .last()
+                .is_some_and(|p| p.is_ascii_alphanumeric());
+            if !prev_alnum {
+                self.out.latin_words += 1;
+            }
+            self.pending = None;
+            self.last = Last::Other;
+            self.push_byte(b, src);
+        } else if b == b' ' || b.is_ascii_whitespace() {
+            match self.out.text.as_bytes().last() {
+                None | Some(b' ') => {}
+                Some(_) => {
+                    if self.last == Last::Cjk && self.pending.is_none() {
+                        self.pending = Some(self.out.text.len());
+                    }
+                    self.push_byte(b' ', src);
+                }
+            }
+        } else if b.is_ascii_control() {
+            // Other C0 controls carry nothing: drop.
+        } else {
+            if self.last == Last::Cjk && self.pending.is_none() {
+                self.pending = Some(self.out.text.len());
+            }
+            self.push_byte(b, src);
+        }
+    }
+}
+
+impl Normalizer {
+    /// Returns the normaliser, building the process-wide tables on first use (tens of milliseconds).
+    pub fn new() -> Self {
+        Normalizer { table: table() }
+    }
+
+    /// Normalises `input` into `out` (cleared first; its buffers are reused).
+    pub fn normalize_into(&self, input: &str, out: &mut Normalized) {
+        out.clear();
+        out.text.reserve(input.len());
+        out.map.reserve(input.len());
+        let mut em = Emitter {
+            out,
+            last: Last::Start,
+            pending: None,
+        };
+        let bytes = input.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                em.emit_ascii(b, i as u32);
+                i += 1;
+                continue;
+            }
+            let Some(c) = input.get(i..).and_then(|s| s.chars().next()) else {
+                break;
+            };
+            let len = c.len_utf8();
+            let src = i as u32;
+            let cp = c as u32;
+            if cp < 0x10000 {
+                let e = self.table.entries[cp as usize];
+                if e == DELETE {
+                } else if e & MULTI == 0 {
+                    if let Some(o) = char::from_u32(e) {
+                        em.emit(o, src);
+                    }
+                } else {
+                    let off = (e & 0x00FF_FFFF) as usize;
+                    let n = ((e >> 24) & 0x7F) as usize;
+                    if let Some(s) = self.table.pool.get(off..off + n) {
+                        for o in s.chars() {
+                            em.emit(o, src);
+                        }
+                    }
+                }
+            } else {
+                let mut tmp = String::new();
+                fold_char(c, &mut tmp);
+                for o in tmp.chars() {
+                    em.emit(o, src);
+                }
+            }
+            i += len;
+        }
+    }
+
+    /// Convenience: normalises into a fresh buffer.
+    pub fn normalize(&self, input: &str) -> Normalized {
+        let mut n = Normalized::default();
+        self.normalize_into(input, &mut n);
+        n
+    }
+
+    /// Simplified -> traditional pairs known to the folding table (used to generate obfuscated test text).
+    pub fn traditional_variants(&self) -> Vec<(char, char)> {
+        let mut v = Vec::new();
+        for cp in 0x4E00u32..0xA000 {
+            if let Some(c) = char::from_u32(cp) {
+                let s = to_simplified(c);
+                if s != c {
+                    v.push((s, c));
+                }
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> String {
+        Normalizer::new().normalize(s).text
+    }
+
+    #[test]
+    fn nfkc_folds_full_and_half_width() {
+        assert_eq!(n("ＭＩＮＩＳＴＥＲ １２"), "minister 12");
+        assert_eq!(n("ｶﾀｶﾅ"), "カタカナ");
+        let mut v = Vec::new();
+        nfkc('Ａ', &mut v);
+        assert_eq!(v, vec!['A']);
+    }
+
+    #[test]
+    fn default_ignorables_are_removed() {
+        for c in [
+            '\u{200B}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{FE0F}',
+            '\u{202E}',
+            '\u{E0041}',
+        ] {
+            assert!(is_default_ignorable(c), "{c:?}");
+            assert_eq!(n(&format!("elec{c}tion")), "election");
+        }
+    }
+
+    #[test]
+    fn case_folding() {
+        assert_eq!(n("PARLIAMENT Élection"), "parliament election");
+        let mut v = Vec::new();
+        fold_case('Σ', &mut v);
+        assert_eq!(v, vec!['σ']);
+    }
+
+    #[test]
+    fn traditional_to_simplified() {
+        assert_eq!(to_simplified('國'), '国');
+        assert_eq!(n("國務院 選舉 總理"), "国务院选举总理");
+    }
+
+    #[test]
+    fn confusables_fold_to_latin() {
+        // Cyrillic а, е, о, р, с and Greek ο.
+        assert_eq!(n("\u{0435}l\u{0435}ctі\u{043E}n"), "election");
+        assert_eq!(n("g\u{03BF}vernment"), "government");
+        assert_eq!(n("0 1"), "0 1");
+    }
+
+    #[test]
+    fn separators_between_cjk_are_removed() {
+        assert_eq!(n("政-治"), "政治");
+        assert_eq!(n("政 治"), "政治");
+        assert_eq!(n("政*治"), "政治");
+        assert_eq!(n("政\u{3000}治"), "政治");
+        assert_eq!(n("政 ★ 治"), "政治");
+        // Not between two CJK characters: kept.
+        assert_eq!(n("政- abc"), "政- abc");
+        assert_eq!(n("a - b"), "a - b");
+    }
+
+    #[test]
+    fn whitespace_collapses() {
+        assert_eq!(n("  prime \n\t minister "), "prime minister ");
+    }
+
+    #[test]
+    fn map_points_back_to_original() {
+        let orig = "Ｐrime\u{200B} МINISTER 國務院";
+        let norm = Normalizer::new().normalize(orig);
+        let pos = norm.text.find("minister").unwrap_or(0);
+        let r = norm.original_range(orig, pos..pos + "minister".len());
+        assert_eq!(&orig[r], "МINISTER");
+        let pos = norm.text.find("国务院").unwrap_or(0);
+        let r = norm.original_range(orig, pos..pos + "国务院".len());
+        assert_eq!(&orig[r], "國務院");
+    }
+
+    #[test]
+    fn counts_tokens() {
+        let x = Normalizer::new().normalize("The prime minister 访问 中国");
+        assert_eq!(x.latin_words, 3);
+        assert_eq!(x.cjk_chars, 4);
+    }
+}

@@ -1,0 +1,563 @@
+//! A small, strict JSON tokenizer that reports byte spans instead of building values.
+//!
+//! Marking must leave every byte it does not edit exactly as the upstream sent it, so
+//! the document is never decoded into a tree and re-serialised: this scanner walks the
+//! bytes once, validates them against RFC 8259 (no trailing commas, no comments, no
+//! leading zeros, no unescaped control characters, no lone surrogates, valid UTF-8) and
+//! hands out spans. Strings are only unescaped on request, for the few keys and ids
+//! the marker needs to read.
+
+use std::borrow::Cow;
+
+use super::error::MarkError;
+
+/// A JSON string literal in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StrSpan {
+    /// Byte offset of the opening quote.
+    pub start: usize,
+    /// Byte offset just past the closing quote.
+    pub end: usize,
+    /// Whether the literal contains a backslash escape (and so needs decoding).
+    pub escaped: bool,
+}
+
+/// Cursor over a document already known to be valid UTF-8.
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    max_depth: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// Checks that `body` is UTF-8 and positions the cursor at its start.
+    pub fn new(body: &'a [u8], max_depth: usize) -> Result<Self, MarkError> {
+        let text = std::str::from_utf8(body).map_err(|e| MarkError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Ok(Scanner {
+            text,
+            bytes: body,
+            pos: 0,
+            max_depth,
+        })
+    }
+
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    pub fn syntax(&self, what: &'static str) -> MarkError {
+        MarkError::Syntax {
+            offset: self.pos,
+            what,
+        }
+    }
+
+    pub fn too_deep(&self) -> MarkError {
+        MarkError::TooDeep {
+            offset: self.pos,
+            limit: self.max_depth,
+        }
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Skips insignificant whitespace (space, tab, LF, CR only).
+    pub fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` or fails with `what`.
+    pub fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), MarkError> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.syntax(what))
+        }
+    }
+
+    /// After the top-level value: only whitespace may follow.
+    pub fn finish(&mut self) -> Result<(), MarkError> {
+        self.skip_ws();
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(MarkError::TrailingData { offset: self.pos })
+        }
+    }
+
+    /// Scans a string literal; the cursor must be on its opening quote.
+    pub fn string(&mut self) -> Result<StrSpan, MarkError> {
+        let start = self.pos;
+        self.expect(b'"', "expected a string")?;
+        let mut escaped = false;
+        loop {
+            self.skip_plain();
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(StrSpan {
+                        start,
+                        end: self.pos,
+                        escaped,
+                    });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                Some(_) => return Err(self.syntax("unescaped control character in a string")),
+                None => return Err(self.syntax("unterminated string")),
+            }
+        }
+    }
+
+    /// Skips plain string content: everything up to the next quote, backslash or
+    /// control byte. String content is most of a typical body, so this looks at eight
+    /// bytes per step (SWAR) before finishing byte by byte.
+    fn skip_plain(&mut self) {
+        let bytes = self.bytes;
+        let mut pos = self.pos;
+        while let Some(chunk) = bytes.get(pos..pos + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if has_special_byte(u64::from_le_bytes(word)) {
+                break;
+            }
+            pos += 8;
+        }
+        while let Some(&b) = bytes.get(pos) {
+            if is_special_byte(b) {
+                break;
+            }
+            pos += 1;
+        }
+        self.pos = pos;
+    }
+
+    /// Validates one escape sequence; the cursor is on the backslash.
+    fn escape(&mut self) -> Result<(), MarkError> {
+        let at = self.pos;
+        self.pos += 1;
+        match self.peek() {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(b'u') => {
+                self.pos += 1;
+                let unit = self.hex4()?;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        // A high surrogate must be followed by an escaped low surrogate.
+                        if self.bytes.get(self.pos) == Some(&b'\\')
+                            && self.bytes.get(self.pos + 1) == Some(&b'u')
+                        {
+                            self.pos += 2;
+                            let low = self.hex4()?;
+                            if (0xDC00..=0xDFFF).contains(&low) {
+                                return Ok(());
+                            }
+                        }
+                        Err(MarkError::LoneSurrogate { offset: at })
+                    }
+                    0xDC00..=0xDFFF => Err(MarkError::LoneSurrogate { offset: at }),
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(self.syntax("invalid escape sequence")),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, MarkError> {
+        let mut value = 0u32;
+        for _ in 0..4 {
+            let digit = match self.peek() {
+                Some(b @ b'0'..=b'9') => b - b'0',
+                Some(b @ b'a'..=b'f') => b - b'a' + 10,
+                Some(b @ b'A'..=b'F') => b - b'A' + 10,
+                _ => return Err(self.syntax("expected four hex digits in a \\u escape")),
+            };
+            value = value * 16 + u32::from(digit);
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// The content of a scanned string, unescaped. Borrows when there is nothing to
+    /// unescape, which is the common case for ids and keys.
+    pub fn decode(&self, span: StrSpan) -> Result<Cow<'a, str>, MarkError> {
+        let inner = self
+            .text
+            .get(span.start + 1..span.end - 1)
+            .ok_or(MarkError::Syntax {
+                offset: span.start,
+                what: "string span is not on character boundaries",
+            })?;
+        if !span.escaped {
+            return Ok(Cow::Borrowed(inner));
+        }
+        unescape(inner, span.start + 1).map(Cow::Owned)
+    }
+
+    fn number(&mut self) -> Result<(), MarkError> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.syntax("expected a digit")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.syntax("expected a digit after the decimal point"));
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.syntax("expected a digit in the exponent"));
+            }
+            self.digits();
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<(), MarkError> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.syntax("expected a JSON value"))
+        }
+    }
+
+    /// Scans a scalar (string, number, `true`, `false`, `null`); the cursor is on its
+    /// first byte.
+    pub fn scalar(&mut self) -> Result<(), MarkError> {
+        match self.peek() {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(_) => Err(self.syntax("expected a JSON value")),
+            None => Err(self.syntax("unexpected end of input, expected a JSON value")),
+        }
+    }
+
+    /// Validates and skips any value; `depth` is the number of containers already
+    /// open around it. The cursor is on the value's first byte.
+    pub fn skip_value(&mut self, depth: usize) -> Result<(), MarkError> {
+        match self.peek() {
+            Some(b'{') => {
+                if depth >= self.max_depth {
+                    return Err(self.too_deep());
+                }
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.string()?;
+                    self.skip_ws();
+                    self.expect(b':', "expected `:` after an object key")?;
+                    self.skip_ws();
+                    self.skip_value(depth + 1)?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.pos += 1;
+                            self.skip_ws();
+                        }
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.syntax("expected `,` or `}` in an object")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                if depth >= self.max_depth {
+                    return Err(self.too_deep());
+                }
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.pos += 1;
+                            self.skip_ws();
+                        }
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.syntax("expected `,` or `]` in an array")),
+                    }
+                }
+            }
+            _ => self.scalar(),
+        }
+    }
+}
+
+/// A byte that ends plain string content.
+fn is_special_byte(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// Whether any byte of `word` is a quote, a backslash or below 0x20 (the classic
+/// "has zero byte" / "has byte less than" bit tricks; exact for existence).
+fn has_special_byte(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    below_space
+        || has_zero(word ^ (ONES * u64::from(b'"')))
+        || has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// Unescapes the content of a string literal already validated by [`Scanner::string`].
+/// `base` is the content's offset in the document, for error positions.
+fn unescape(inner: &str, base: usize) -> Result<String, MarkError> {
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let offset = base + (inner.len() - rest.len()) + i;
+        let bad = MarkError::Syntax {
+            offset,
+            what: "invalid escape sequence",
+        };
+        let esc = rest.as_bytes().get(i + 1).copied().ok_or(bad.clone())?;
+        let mut consumed = 2;
+        match esc {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let unit = hex_at(rest, i + 2).ok_or(bad.clone())?;
+                consumed = 6;
+                let c = if (0xD800..=0xDBFF).contains(&unit) {
+                    let low = rest
+                        .get(i + 6..i + 8)
+                        .filter(|s| *s == "\\u")
+                        .and_then(|_| hex_at(rest, i + 8))
+                        .filter(|low| (0xDC00..=0xDFFF).contains(low))
+                        .ok_or(MarkError::LoneSurrogate { offset })?;
+                    consumed = 12;
+                    0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    unit
+                };
+                out.push(char::from_u32(c).ok_or(MarkError::LoneSurrogate { offset })?);
+            }
+            _ => return Err(bad),
+        }
+        rest = rest.get(i + consumed..).ok_or(bad)?;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn hex_at(s: &str, at: usize) -> Option<u32> {
+    let digits = s.get(at..at + 4)?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(digits, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip_all(doc: &str) -> Result<(), MarkError> {
+        let mut s = Scanner::new(doc.as_bytes(), 128)?;
+        s.skip_ws();
+        s.skip_value(0)?;
+        s.finish()
+    }
+
+    fn decoded(lit: &str) -> Result<String, MarkError> {
+        let mut s = Scanner::new(lit.as_bytes(), 128)?;
+        let span = s.string()?;
+        s.finish()?;
+        s.decode(span).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn accepts_valid_json() {
+        for doc in [
+            "{}",
+            "[]",
+            " { \"a\" : [1, -0.5e+3, 0, 1E9, true, false, null, \"x\"] }\n",
+            "\"just a string\"",
+            "0",
+            "-12.25",
+            "{\"a\":{\"b\":{}},\"c\":[[],[{}]]}",
+            "\"\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+        ] {
+            assert_eq!(skip_all(doc), Ok(()), "{doc}");
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_json() {
+        for doc in [
+            "",
+            "   ",
+            "{",
+            "{\"a\"}",
+            "{\"a\":1,}",
+            "[1,]",
+            "[1 2]",
+            "{a:1}",
+            "01",
+            "1.",
+            "1e",
+            "-",
+            "+1",
+            ".5",
+            "tru",
+            "nul",
+            "NaN",
+            "'x'",
+            "\"tab\tinside\"",
+            "\"bad \\x escape\"",
+            "\"\\u12\"",
+            "\"unterminated",
+            "/* c */ {}",
+            "\u{feff}{}",
+        ] {
+            assert!(skip_all(doc).is_err(), "{doc:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn rejects_trailing_data() {
+        assert_eq!(skip_all("{} x"), Err(MarkError::TrailingData { offset: 3 }));
+        assert_eq!(skip_all("{}{}"), Err(MarkError::TrailingData { offset: 2 }));
+    }
+
+    #[test]
+    fn rejects_lone_surrogates() {
+        assert_eq!(
+            skip_all("\"\\ud800\""),
+            Err(MarkError::LoneSurrogate { offset: 1 })
+        );
+        assert_eq!(
+            skip_all("\"a\\udc00\""),
+            Err(MarkError::LoneSurrogate { offset: 2 })
+        );
+        assert!(matches!(
+            skip_all("\"\\ud800\\u0041\""),
+            Err(MarkError::LoneSurrogate { .. })
+        ));
+        assert!(matches!(
+            skip_all("\"\\ud800x\""),
+            Err(MarkError::LoneSurrogate { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_invalid_utf8() {
+        assert_eq!(
+            Scanner::new(b"{\"a\":\"\xff\"}", 128).err(),
+            Some(MarkError::InvalidUtf8 { offset: 6 })
+        );
+    }
+
+    #[test]
+    fn depth_limit() {
+        let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        assert_eq!(skip_all(&ok), Ok(()));
+        let deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        assert!(matches!(skip_all(&deep), Err(MarkError::TooDeep { .. })));
+        // Far deeper than the stack could take without the limit.
+        let abyss = "[".repeat(1_000_000);
+        assert!(matches!(skip_all(&abyss), Err(MarkError::TooDeep { .. })));
+    }
+
+    #[test]
+    fn word_test_matches_byte_test() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                assert_eq!(
+                    has_special_byte(u64::from_le_bytes(word)),
+                    is_special_byte(b),
+                    "byte {b:#x} at {at}"
+                );
+            }
+        }
+        // Neighbours of the special bytes, high bytes of UTF-8 sequences.
+        for word in [
+            *b"!#[]^_ ~",
+            [0xe6, 0x96, 0xb0, 0xe5, 0x8d, 0x8e, 0x21, 0x7f],
+        ] {
+            assert!(!has_special_byte(u64::from_le_bytes(word)));
+        }
+    }
+
+    #[test]
+    fn decodes_escapes() {
+        assert_eq!(decoded(r#""u-\u0078inhua""#), Ok("u-xinhua".to_owned()));
+        assert_eq!(decoded(r#""plain""#), Ok("plain".to_owned()));
+        assert_eq!(decoded(r#""a\"b\\c\/d\n""#), Ok("a\"b\\c/d\n".to_owned()));
+        assert_eq!(decoded(r#""\ud83d\ude00!""#), Ok("😀!".to_owned()));
+        assert_eq!(decoded(r#""新华\u793e""#), Ok("新华社".to_owned()));
+    }
+
+    #[test]
+    fn decode_matches_serde_json() {
+        for lit in [
+            r#""\u0000\u001f\u007f\u0080\u07ff\u0800\uffff""#,
+            r#""\ud800\udc00\udbff\udfff""#,
+            r#""x\ty\u00e9z""#,
+        ] {
+            let expected: String = serde_json::from_str(lit).unwrap_or_default();
+            assert_eq!(decoded(lit), Ok(expected), "{lit}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Configuration: the TOML schema, its validation, and the compiled, immutable snapshot.
+//!
+//! `load` reads `imgate.toml`, checks every value (reporting `file:line:column`), and
+//! returns the settings that need a restart (listeners, upstream pool) apart from the
+//! [`Policy`], which is swapped atomically on reload.
+
+mod compile;
+pub mod error;
+pub mod schema;
+pub mod units;
+
+pub use compile::{
+    Config, LoggingSettings, Policy, PolicySource, RouteAction, RouteRules, ServerSettings,
+    UpstreamSettings,
+};
+pub use error::ConfigError;
+
+use std::path::Path;
+
+/// Reads, validates and compiles the configuration file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::whole_file(path, format!("cannot read the configuration file: {e}"))
+    })?;
+    load_from_str(path, &text)
+}
+
+/// Validates and compiles configuration `text`, as if read from `path` (which names the
+/// file in errors and anchors relative paths).
+pub fn load_from_str(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let raw: schema::RawConfig = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        ConfigError::at_offset(path, text, offset, e.message().trim_end().to_owned())
+    })?;
+    compile::compile(path, text, raw)
+}

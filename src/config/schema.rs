@@ -1,0 +1,227 @@
+//! The TOML schema of `imgate.toml`, exactly as written by the operator.
+//!
+//! Every table denies unknown keys, so a typo is an error at its line and column
+//! rather than a silently ignored setting. `compile` turns this into the runtime form.
+
+use super::units::{ByteSize, HumanDuration};
+use imgate_core::envelope::EnvelopeSpec;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub listen: ListenSection,
+    pub upstream: UpstreamSection,
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub gateway: GatewaySection,
+    #[serde(default)]
+    pub errors: EnvelopeSpec,
+    #[serde(default)]
+    pub logging: LoggingSection,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RouteSection>,
+}
+
+/// The client-facing listener (changing it needs a restart).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenSection {
+    pub address: Spanned<String>,
+    pub tls: Option<TlsSection>,
+    /// Accept HTTP/2 over plaintext (h2c, prior knowledge). With TLS, HTTP/2 is offered via ALPN.
+    #[serde(default)]
+    pub h2c: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    pub cert: Spanned<PathBuf>,
+    pub key: Spanned<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    /// One or more `host:port`; several are load-balanced round-robin with health checks.
+    pub addresses: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub tls: bool,
+    /// SNI and certificate name for TLS upstreams (default: the host of the first address).
+    #[serde(default)]
+    pub sni: Option<String>,
+    #[serde(default = "defaults::connect_timeout")]
+    pub connect_timeout: HumanDuration,
+    #[serde(default = "defaults::read_timeout")]
+    pub read_timeout: HumanDuration,
+    #[serde(default = "defaults::read_timeout")]
+    pub write_timeout: HumanDuration,
+    #[serde(default = "defaults::idle_timeout")]
+    pub idle_timeout: HumanDuration,
+    #[serde(default = "defaults::keepalive_pool")]
+    pub keepalive_pool: usize,
+    #[serde(default = "defaults::health_check_interval")]
+    pub health_check_interval: HumanDuration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Worker threads (0 = one per CPU core).
+    #[serde(default)]
+    pub threads: usize,
+    /// How long a graceful shutdown (SIGTERM) waits for in-flight requests.
+    #[serde(default = "defaults::grace_period")]
+    pub grace_period: HumanDuration,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            threads: 0,
+            grace_period: defaults::grace_period(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Pass,
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodOverridePolicy {
+    /// Refuse requests that carry a method-override header (400).
+    Reject,
+    /// Remove the headers before forwarding.
+    Strip,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// What happens to a request no route matches.
+    #[serde(default = "defaults::default_action")]
+    pub default_action: Action,
+    /// Largest request body inspected on enforced routes (at most 64KiB, pingora's replay buffer).
+    #[serde(default = "defaults::max_body")]
+    pub max_body: Spanned<ByteSize>,
+    #[serde(default = "defaults::method_override")]
+    pub method_override: MethodOverridePolicy,
+}
+
+impl Default for GatewaySection {
+    fn default() -> Self {
+        GatewaySection {
+            default_action: defaults::default_action(),
+            max_body: defaults::max_body(),
+            method_override: defaults::method_override(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSection {
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `imgate=debug,pingora=warn`.
+    #[serde(default = "defaults::log_level")]
+    pub level: String,
+    /// One line per request on target `imgate::access`.
+    #[serde(default = "defaults::yes")]
+    pub access_log: bool,
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        LoggingSection {
+            format: LogFormat::Text,
+            level: defaults::log_level(),
+            access_log: true,
+        }
+    }
+}
+
+/// One `[[route]]`: a method set and a path template, with the rules that apply.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// A name for logs and metrics (default: `METHODS path`).
+    pub name: Option<String>,
+    /// Methods the route applies to; `["*"]` (the default) means any.
+    #[serde(default = "defaults::any_method")]
+    pub methods: Spanned<Vec<String>>,
+    pub path: Spanned<String>,
+    /// `pass` (default when no rule is given) or `deny`.
+    pub action: Option<Spanned<Action>>,
+    pub register: Option<Spanned<toml::Table>>,
+    pub publish: Option<Spanned<toml::Table>>,
+    pub mark: Option<Spanned<toml::Table>>,
+}
+
+mod defaults {
+    use super::*;
+
+    pub fn connect_timeout() -> HumanDuration {
+        HumanDuration(Duration::from_secs(2))
+    }
+    pub fn read_timeout() -> HumanDuration {
+        HumanDuration(Duration::from_secs(30))
+    }
+    pub fn idle_timeout() -> HumanDuration {
+        HumanDuration(Duration::from_secs(60))
+    }
+    pub fn keepalive_pool() -> usize {
+        128
+    }
+    pub fn health_check_interval() -> HumanDuration {
+        HumanDuration(Duration::from_secs(5))
+    }
+    pub fn grace_period() -> HumanDuration {
+        HumanDuration(Duration::from_secs(5))
+    }
+    pub fn default_action() -> Action {
+        Action::Pass
+    }
+    pub fn max_body() -> Spanned<ByteSize> {
+        Spanned::new(0..0, ByteSize(64 * 1024))
+    }
+    pub fn method_override() -> MethodOverridePolicy {
+        MethodOverridePolicy::Reject
+    }
+    pub fn log_level() -> String {
+        "info".to_owned()
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn any_method() -> Spanned<Vec<String>> {
+        Spanned::new(0..0, vec!["*".to_owned()])
+    }
+}
+
+/// Where relative paths in the config resolve: the config file's folder.
+pub fn resolve(base: &std::path::Path, path: &std::path::Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}

@@ -1,0 +1,75 @@
+//! [`Gateway`]: the shipped `ProxyHttp`, which is [`Imgate`] plus upstream selection.
+//! It is also the reference for embedding: each phase just calls the middleware.
+
+use super::middleware::{Imgate, ImgateCtx};
+use super::upstream::Upstreams;
+use async_trait::async_trait;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora::upstreams::peer::HttpPeer;
+use pingora::{Error, Result};
+
+pub struct Gateway {
+    pub imgate: Imgate,
+    pub upstreams: Upstreams,
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = ImgateCtx;
+
+    fn new_ctx(&self) -> ImgateCtx {
+        self.imgate.new_ctx()
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut ImgateCtx) -> Result<bool> {
+        self.imgate.request_filter(session, ctx).await
+    }
+
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut ImgateCtx,
+    ) -> Result<Box<HttpPeer>> {
+        self.upstreams.peer()
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream_request: &mut RequestHeader,
+        ctx: &mut ImgateCtx,
+    ) -> Result<()> {
+        self.imgate
+            .upstream_request_filter(session, upstream_request, ctx)
+            .await
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        upstream_response: &mut ResponseHeader,
+        ctx: &mut ImgateCtx,
+    ) -> Result<()> {
+        self.imgate
+            .response_filter(session, upstream_response, ctx)
+            .await
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut ImgateCtx,
+    ) -> FailToProxy {
+        let error_code = self.imgate.fail_to_proxy(session, e, ctx).await;
+        FailToProxy {
+            error_code,
+            can_reuse_downstream: false,
+        }
+    }
+
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut ImgateCtx) {
+        self.imgate.log_access(session, e, ctx);
+    }
+}

@@ -1,0 +1,377 @@
+//! [`Imgate`]: the gateway's request and response hooks as a value any pingora
+//! `ProxyHttp` can call from its own phases (the shipped [`super::Gateway`] does).
+//!
+//! This layer is a thin adapter: it reads what pingora gives it, asks the pure policy
+//! core for a decision, and writes the answer. Each request pins one policy snapshot
+//! in its [`ImgateCtx`], so a reload never changes the rules under a request in flight.
+
+use super::respond;
+use crate::config::schema::{Action, MethodOverridePolicy};
+use crate::config::{Policy, RouteAction};
+use arc_swap::ArcSwap;
+use imgate_core::decision::Rejection;
+use imgate_core::path::{canonicalize, PathError};
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::proxy::Session;
+use pingora::{Error, ErrorSource, ErrorType, Result};
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Headers some frameworks honour to turn one method into another (a POST that the
+/// upstream treats as PUT, or a GET it treats as POST): they would let a request reach
+/// an enforced handler under an un-enforced method.
+pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
+    "x-http-method-override",
+    "x-method-override",
+    "x-http-method",
+];
+
+/// The embeddable gateway: holds the live policy and applies it.
+#[derive(Clone)]
+pub struct Imgate {
+    policy: Arc<ArcSwap<Policy>>,
+    tls_listener: bool,
+    access_log: bool,
+}
+
+/// How the gateway handled a request, for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Forwarded without rules (a `pass` route or the default).
+    Passed,
+    /// Forwarded after the route's rules allowed it.
+    Allowed,
+    /// Answered by the gateway with a JSON error carrying this reason code.
+    Rejected(Cow<'static, str>),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &str {
+        match self {
+            Outcome::Passed => "pass",
+            Outcome::Allowed => "allow",
+            Outcome::Rejected(code) => code,
+        }
+    }
+}
+
+/// Per-request state of the gateway; embedders keep one in their own `CTX`.
+pub struct ImgateCtx {
+    policy: Option<Arc<Policy>>,
+    request_id: String,
+    route: Option<usize>,
+    outcome: Outcome,
+    started: Instant,
+    upstream_started: Option<Instant>,
+    upstream_time: Option<Duration>,
+}
+
+impl ImgateCtx {
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+    /// The name of the matched route, if any.
+    pub fn route_name(&self) -> Option<&str> {
+        let policy = self.policy.as_ref()?;
+        policy
+            .routes
+            .routes()
+            .get(self.route?)
+            .map(|r| r.name.as_str())
+    }
+}
+
+impl Imgate {
+    /// `policy` is shared with whoever reloads it; `tls_listener` sets `X-Forwarded-Proto`.
+    pub fn new(policy: Arc<ArcSwap<Policy>>, tls_listener: bool, access_log: bool) -> Self {
+        Imgate {
+            policy,
+            tls_listener,
+            access_log,
+        }
+    }
+
+    /// The live policy handle (for reloads and admin views).
+    pub fn policy(&self) -> &Arc<ArcSwap<Policy>> {
+        &self.policy
+    }
+
+    pub fn new_ctx(&self) -> ImgateCtx {
+        ImgateCtx {
+            policy: None,
+            request_id: String::new(),
+            route: None,
+            outcome: Outcome::Passed,
+            started: Instant::now(),
+            upstream_started: None,
+            upstream_time: None,
+        }
+    }
+
+    /// Decides the request. Returns `Ok(true)` when the gateway has answered it (a
+    /// rejection), `Ok(false)` when it may go upstream.
+    pub async fn request_filter(&self, session: &mut Session, ctx: &mut ImgateCtx) -> Result<bool> {
+        let policy = self.policy.load_full();
+        ctx.request_id = request_id(session.req_header());
+        ctx.policy = Some(policy.clone());
+        match self.decide(session, ctx, &policy) {
+            Ok(()) => Ok(false),
+            Err(rejection) => {
+                ctx.outcome = Outcome::Rejected(rejection.code.clone());
+                respond::send_rejection(session, &policy.envelope, &rejection, &ctx.request_id)
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    fn decide(
+        &self,
+        session: &mut Session,
+        ctx: &mut ImgateCtx,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        let header = session.req_header();
+        let method = header.method.as_str().to_owned();
+        let absolute_form = !session.is_http2() && header.uri.scheme().is_some();
+        let canonical = canonicalize(header.uri.path()).map_err(|e| match e {
+            PathError::Nul => {
+                Rejection::new(400, "path.invalid", "the request path contains a NUL byte")
+            }
+            PathError::NotAbsolute => {
+                Rejection::new(400, "path.invalid", "the request path must start with `/`")
+            }
+        })?;
+
+        if policy.method_override == MethodOverridePolicy::Reject {
+            if let Some(name) = METHOD_OVERRIDE_HEADERS
+                .iter()
+                .find(|h| header.headers.contains_key(**h))
+            {
+                return Err(Rejection::new(
+                    400,
+                    "request.method_override",
+                    format!("the `{name}` header is not accepted: send the request with its real method"),
+                ));
+            }
+        }
+
+        let Some(found) = policy.routes.find(&method, &canonical) else {
+            return match policy.default_action {
+                Action::Pass => Ok(()),
+                Action::Deny => Err(denied()),
+            };
+        };
+        ctx.route = Some(found.index);
+        let rules = found.route;
+        if let RouteAction::Deny = rules.action {
+            return Err(denied());
+        }
+        if rules.action.is_enforced() {
+            if let Some(variant) = canonical.variant {
+                return Err(non_canonical(&canonical.path, variant.describe()));
+            }
+            if !found.exact_case {
+                return Err(non_canonical(&canonical.path, "different letter case"));
+            }
+            if absolute_form {
+                return Err(non_canonical(
+                    &canonical.path,
+                    "an absolute-form request target",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adjusts the request sent upstream: request id, forwarding headers, stripped headers.
+    pub async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream_request: &mut RequestHeader,
+        ctx: &mut ImgateCtx,
+    ) -> Result<()> {
+        upstream_request.insert_header("x-request-id", ctx.request_id.as_str())?;
+        if let Some(addr) = session.client_addr().and_then(|a| a.as_inet()) {
+            let ip = addr.ip().to_string();
+            let forwarded = match upstream_request.headers.get("x-forwarded-for") {
+                Some(existing) => format!("{}, {ip}", String::from_utf8_lossy(existing.as_bytes())),
+                None => ip,
+            };
+            upstream_request.insert_header("x-forwarded-for", forwarded)?;
+        }
+        let proto = if self.tls_listener { "https" } else { "http" };
+        upstream_request.insert_header("x-forwarded-proto", proto)?;
+        if let Some(policy) = &ctx.policy {
+            if policy.method_override == MethodOverridePolicy::Strip {
+                for name in METHOD_OVERRIDE_HEADERS {
+                    upstream_request.remove_header(name);
+                }
+            }
+        }
+        ctx.upstream_started = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Adjusts the response header sent to the client.
+    pub async fn response_filter(
+        &self,
+        _session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut ImgateCtx,
+    ) -> Result<()> {
+        if let Some(started) = ctx.upstream_started {
+            ctx.upstream_time = Some(started.elapsed());
+        }
+        response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        Ok(())
+    }
+
+    /// Answers a request that failed upstream with a JSON error (502, or 504 on timeouts).
+    /// Returns the status sent, or 0 when the client is gone.
+    pub async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        error: &Error,
+        ctx: &mut ImgateCtx,
+    ) -> u16 {
+        let rejection = upstream_rejection(error);
+        let Some(rejection) = rejection else { return 0 };
+        if ctx.request_id.is_empty() {
+            ctx.request_id = request_id(session.req_header());
+        }
+        ctx.outcome = Outcome::Rejected(rejection.code.clone());
+        let envelope = match &ctx.policy {
+            Some(p) => p.envelope.clone(),
+            None => self.policy.load().envelope.clone(),
+        };
+        if session.response_written().is_some() {
+            // Too late for a clean error: the client sees the connection close.
+            return rejection.status;
+        }
+        if let Err(e) =
+            respond::send_rejection(session, &envelope, &rejection, &ctx.request_id).await
+        {
+            tracing::debug!(error = %e, "could not send the upstream error response");
+        }
+        rejection.status
+    }
+
+    /// Writes the access-log line for a finished request.
+    pub fn log_access(&self, session: &Session, error: Option<&Error>, ctx: &ImgateCtx) {
+        if !self.access_log {
+            return;
+        }
+        let header = session.req_header();
+        let status = session
+            .response_written()
+            .map(|r| r.status.as_u16())
+            .unwrap_or(0);
+        let path = imgate_core::mask::mask_digits_in(header.uri.path());
+        tracing::info!(
+            target: "imgate::access",
+            method = %header.method,
+            path = %path,
+            route = ctx.route_name().unwrap_or("-"),
+            status,
+            decision = ctx.outcome.label(),
+            upstream_ms = ctx.upstream_time.map(|d| d.as_secs_f64() * 1000.0),
+            total_ms = ctx.started.elapsed().as_secs_f64() * 1000.0,
+            request_id = %ctx.request_id,
+            error = error.map(|e| e.etype().as_str()),
+            "request"
+        );
+    }
+}
+
+fn denied() -> Rejection {
+    Rejection::new(
+        403,
+        "route.denied",
+        "this path is not served through the gateway",
+    )
+}
+
+fn non_canonical(path: &str, what: &str) -> Rejection {
+    Rejection::new(
+        400,
+        "path.non_canonical",
+        format!(
+            "the request path uses {what}; send it in canonical form, exactly `{}`",
+            imgate_core::mask::mask_digits_in(path)
+        ),
+    )
+}
+
+/// Accepts a client's `X-Request-Id` when it is short and plain, or makes a new one.
+fn request_id(header: &RequestHeader) -> String {
+    if let Some(value) = header.headers.get("x-request-id") {
+        let bytes = value.as_bytes();
+        let plain = bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if plain && !bytes.is_empty() && bytes.len() <= 128 {
+            return String::from_utf8_lossy(bytes).into_owned();
+        }
+    }
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Maps a proxying failure to the JSON error the client gets; `None` when the client
+/// itself went away (nothing to answer).
+fn upstream_rejection(error: &Error) -> Option<Rejection> {
+    use ErrorType::*;
+    if let HTTPStatus(code) = error.etype() {
+        return Some(Rejection::new(
+            *code,
+            "request.invalid",
+            "the request could not be processed",
+        ));
+    }
+    match error.esource() {
+        ErrorSource::Upstream => {}
+        ErrorSource::Downstream => {
+            return match error.etype() {
+                WriteError | ReadError | ConnectionClosed => None,
+                ReadTimedout => Some(Rejection::new(
+                    408,
+                    "request.timeout",
+                    "the request was not received in time",
+                )),
+                _ => Some(Rejection::new(
+                    400,
+                    "request.invalid",
+                    "the request could not be read",
+                )),
+            }
+        }
+        ErrorSource::Internal | ErrorSource::Unset => {
+            if !matches!(
+                error.etype(),
+                ConnectTimedout | ConnectRefused | ConnectError | ConnectNoRoute
+            ) {
+                return Some(Rejection::new(
+                    500,
+                    "gateway.internal",
+                    "the gateway failed to process the request",
+                ));
+            }
+        }
+    }
+    Some(match error.etype() {
+        ConnectTimedout | ReadTimedout | WriteTimedout | TLSHandshakeTimedout => Rejection::new(
+            504,
+            "upstream.timeout",
+            "the upstream server did not answer in time; try again later",
+        ),
+        _ => Rejection::new(
+            502,
+            "upstream.unavailable",
+            "the upstream server could not be reached or sent an invalid response; try again later",
+        ),
+    })
+}

@@ -1,0 +1,13 @@
+//! The pingora adapter: maps proxy phases to the policy core and writes JSON errors.
+//! No policy logic lives here.
+
+#[allow(dead_code)] // wired into enforced routes by the registration rules
+mod body;
+mod gateway;
+mod middleware;
+mod respond;
+mod upstream;
+
+pub use gateway::Gateway;
+pub use middleware::{Imgate, ImgateCtx, Outcome, METHOD_OVERRIDE_HEADERS};
+pub use upstream::{HealthCheckService, Upstreams};

@@ -1,0 +1,211 @@
+//! Integration harness: the real demo IM server and the real `imgate` binary on
+//! ephemeral loopback ports, driven by real HTTP clients.
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use serde_json::Value;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A demo server plus a gateway process in front of it; both stop on drop.
+pub struct Harness {
+    pub upstream: SocketAddr,
+    pub gateway: SocketAddr,
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    demo: Option<imgate_demo::DemoServer>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// The project's shipped `conf/` folder.
+pub fn conf_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conf")
+}
+
+/// A free loopback port (bound then released; the gateway binds it right after).
+pub fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read conf dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy conf file");
+        }
+    }
+}
+
+impl Harness {
+    /// The shipped configuration, pointed at fresh ports.
+    pub fn start() -> Harness {
+        Self::start_with(|_| {})
+    }
+
+    /// The shipped configuration, edited by `edit` (which receives the TOML text after
+    /// the addresses were replaced).
+    pub fn start_with(edit: impl FnOnce(&mut String)) -> Harness {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(&conf_dir(), dir.path());
+        let demo = runtime
+            .block_on(imgate_demo::DemoServer::start(
+                "127.0.0.1:0".parse().expect("addr"),
+                imgate_demo::DemoOptions {
+                    publishers_file: Some(dir.path().join("publishers.toml")),
+                },
+            ))
+            .expect("start the demo server");
+        let upstream = demo.local_addr();
+        let gateway = free_port();
+        let config_path = dir.path().join("imgate.toml");
+        let mut text = std::fs::read_to_string(&config_path).expect("read config");
+        let listen_line = "address = \"127.0.0.1:8080\"";
+        let upstream_line = "addresses = [\"127.0.0.1:8081\"]";
+        assert!(text.contains(listen_line) && text.contains(upstream_line));
+        text = text
+            .replace(listen_line, &format!("address = \"{gateway}\""))
+            .replace(upstream_line, &format!("addresses = [\"{upstream}\"]"));
+        edit(&mut text);
+        std::fs::write(&config_path, &text).expect("write config");
+        let mut harness = Harness {
+            upstream,
+            gateway,
+            dir,
+            child: None,
+            demo: Some(demo),
+            runtime,
+        };
+        harness.spawn_gateway();
+        harness
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("imgate.toml")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("gateway.log")
+    }
+
+    fn spawn_gateway(&mut self) {
+        let log = std::fs::File::create(self.log_path()).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_imgate"))
+            .args(["run", "--config"])
+            .arg(self.config_path())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::from(log.try_clone().expect("clone log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start imgate");
+        self.child = Some(child);
+        wait_for_port(self.gateway, self.child.as_mut());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.gateway, path)
+    }
+
+    pub fn upstream_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.upstream, path)
+    }
+
+    /// Sends raw bytes to the gateway and reads one response.
+    pub fn raw(&self, request: &[u8]) -> http::RawResponse {
+        http::exchange(self.gateway, request)
+    }
+
+    /// The last `n` requests the demo server received (oldest first).
+    pub fn upstream_requests(&self, n: usize) -> Vec<Value> {
+        let url = self.upstream_url(&format!("/__demo/requests?limit={n}"));
+        let body = reqwest::blocking::get(url)
+            .expect("demo requests")
+            .text()
+            .expect("body");
+        let value: Value = serde_json::from_str(&body).expect("json");
+        value.as_array().cloned().unwrap_or_default()
+    }
+
+    pub fn upstream_stats(&self) -> Value {
+        let url = self.upstream_url("/__demo/stats");
+        reqwest::blocking::get(url)
+            .expect("demo stats")
+            .json()
+            .expect("json")
+    }
+
+    pub fn reset_upstream(&self) {
+        reqwest::blocking::Client::new()
+            .post(self.upstream_url("/__demo/reset"))
+            .send()
+            .expect("demo reset");
+    }
+
+    /// Everything the gateway has logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Stops the demo server (to simulate an upstream outage).
+    pub fn stop_upstream(&mut self) {
+        if let Some(demo) = self.demo.take() {
+            self.runtime.block_on(demo.shutdown());
+        }
+    }
+
+    pub fn gateway_pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits until `addr` accepts connections (or the child exits, or 30 s pass).
+pub fn wait_for_port(addr: SocketAddr, mut child: Option<&mut Child>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Some(child) = child.as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("imgate exited before listening on {addr}: {status}");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on {addr} after 30 s");
+}
+
+/// Runs `imgate` with `args` and returns (exit code, stdout, stderr).
+pub fn imgate(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_imgate"))
+        .args(args)
+        .output()
+        .expect("run imgate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,0 +1,271 @@
+//! The foundation end to end: passthrough fidelity, deny routes, upstream failures,
+//! configuration errors, HTTP/2, request ids.
+
+mod common;
+
+use common::http::{chunked_request, request, Connection};
+use common::{imgate, Harness};
+use serde_json::Value;
+
+fn last_upstream_request(h: &Harness) -> Value {
+    h.upstream_requests(1)
+        .pop()
+        .expect("the upstream saw a request")
+}
+
+#[test]
+fn passthrough_keeps_method_path_query_headers_and_body_with_content_length() {
+    let h = Harness::start();
+    let body = br#"{"note":"caf\u00e9 \u4e2d","bytes":"\t\r\n"}"#;
+    let resp = h.raw(&request(
+        "PUT",
+        "/api/v1/things/42?b=2&a=%20x&a=1",
+        &[
+            ("X-Custom", "Value With  Spaces"),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    ));
+    assert!(resp.status >= 200, "{resp:?}");
+    let seen = last_upstream_request(&h);
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["path"], "/api/v1/things/42?b=2&a=%20x&a=1");
+    assert_eq!(seen["headers"]["x-custom"], "Value With  Spaces");
+    assert_eq!(seen["headers"]["content-type"], "application/json");
+    assert_eq!(seen["headers"]["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(seen["headers"]["x-forwarded-proto"], "http");
+    assert!(seen["headers"]["x-request-id"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert_eq!(seen["body"].as_str().unwrap().as_bytes(), body);
+}
+
+#[test]
+fn passthrough_keeps_a_chunked_body() {
+    let h = Harness::start();
+    let chunks: [&[u8]; 3] = [b"first part, ", b"\xe4\xb8\xad second part, ", b"end"];
+    let resp = h.raw(&chunked_request(
+        "POST",
+        "/api/v1/echo?chunked=1",
+        &[("X-A", "1")],
+        &chunks,
+    ));
+    assert!(resp.status >= 200, "{resp:?}");
+    let seen = last_upstream_request(&h);
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(seen["path"], "/api/v1/echo?chunked=1");
+    assert_eq!(seen["headers"]["x-a"], "1");
+    assert_eq!(seen["body"], "first part, 中 second part, end");
+}
+
+#[test]
+fn passthrough_serves_the_demo_api_and_keeps_connections_alive() {
+    let h = Harness::start();
+    let mut conn = Connection::open(h.gateway);
+    for _ in 0..3 {
+        conn.send(&request(
+            "GET",
+            "/api/v1/accounts/u-alice",
+            &[("X-Request-Id", "trace-123")],
+            b"",
+        ));
+        let resp = conn.read_response(false);
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.json()["account"]["id"], "u-alice");
+        assert_eq!(resp.header("x-request-id"), Some("trace-123"));
+    }
+    assert_eq!(
+        last_upstream_request(&h)["headers"]["x-request-id"],
+        "trace-123"
+    );
+}
+
+#[test]
+fn deny_routes_answer_403_json_for_every_spelling_and_never_reach_the_upstream() {
+    let h = Harness::start();
+    let before = h.upstream_requests(1000).len();
+    for target in [
+        "/__demo/stats",
+        "/__demo",
+        "/__demo/requests?limit=5",
+        "//__demo/stats",
+        "/__demo//stats",
+        "/x/../__demo/stats",
+        "/__DEMO/stats",
+        "/%5F_demo/stats",
+        "/__demo%2Fstats",
+        "/__demo/stats/",
+        "/__demo;x=1/stats",
+    ] {
+        for method in ["GET", "POST"] {
+            let resp = h.raw(&request(method, target, &[], b""));
+            assert_eq!(resp.status, 403, "{method} {target}: {}", resp.text());
+            assert_eq!(resp.code(), "route.denied", "{method} {target}");
+            assert_eq!(resp.header("content-type"), Some("application/json"));
+            assert!(resp.json()["error"]["request_id"].is_string());
+        }
+    }
+    assert_eq!(
+        h.upstream_requests(1000).len(),
+        before,
+        "a denied request reached the upstream"
+    );
+}
+
+#[test]
+fn method_override_headers_are_rejected() {
+    let h = Harness::start();
+    for header in [
+        "X-HTTP-Method-Override",
+        "X-Method-Override",
+        "X-HTTP-Method",
+    ] {
+        let resp = h.raw(&request(
+            "GET",
+            "/api/v1/accounts/u-alice",
+            &[(header, "POST")],
+            b"",
+        ));
+        assert_eq!(resp.status, 400, "{header}");
+        assert_eq!(resp.code(), "request.method_override");
+    }
+}
+
+#[test]
+fn upstream_down_is_a_502_json_error() {
+    let mut h = Harness::start();
+    h.stop_upstream();
+    let resp = h.raw(&request("GET", "/api/v1/accounts/u-alice", &[], b""));
+    assert_eq!(resp.status, 502, "{}", resp.text());
+    assert_eq!(resp.code(), "upstream.unavailable");
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn default_deny_refuses_unlisted_routes() {
+    let h = Harness::start_with(|t| {
+        *t = t.replace("default_action = \"pass\"", "default_action = \"deny\"");
+        t.push_str("\n[[route]]\npath = \"/api/v1/accounts/{id}\"\nmethods = [\"GET\"]\n");
+    });
+    let resp = h.raw(&request("GET", "/api/v1/timeline", &[], b""));
+    assert_eq!((resp.status, resp.code()), (403, "route.denied".to_owned()));
+    let resp = h.raw(&request("GET", "/api/v1/accounts/u-alice", &[], b""));
+    assert_eq!(resp.status, 200);
+}
+
+#[test]
+fn http2_cleartext_clients_are_served() {
+    let h = Harness::start();
+    let client = reqwest::blocking::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let resp = client
+        .get(h.url("/api/v1/accounts/u-xinhua"))
+        .send()
+        .expect("h2 request");
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    let resp = client
+        .get(h.url("/__demo/stats"))
+        .send()
+        .expect("h2 request");
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().expect("json");
+    assert_eq!(body["error"]["code"], "route.denied");
+}
+
+#[test]
+fn check_accepts_the_shipped_config() {
+    let path = common::conf_dir().join("imgate.toml");
+    let (code, out, err) = imgate(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("OK"), "{out}");
+}
+
+/// Writes `text` as a config next to a copy of the shipped conf/ and runs `check`.
+fn check_text(text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imgate.toml");
+    std::fs::write(&path, text).unwrap();
+    let (code, _out, err) = imgate(&["check", "--config", path.to_str().unwrap()]);
+    (code, err)
+}
+
+const MINIMAL: &str =
+    "[listen]\naddress = \"127.0.0.1:8080\"\n[upstream]\naddresses = [\"127.0.0.1:8081\"]\n";
+
+#[test]
+fn check_reports_unknown_keys_with_line_and_column() {
+    let (code, err) = check_text(&format!(
+        "{MINIMAL}[gateway]\ndefault_action = \"pass\"\nmax_bdy = \"1KiB\"\n"
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("imgate.toml:7:1:"), "{err}");
+    assert!(err.contains("max_bdy"), "{err}");
+}
+
+#[test]
+fn check_reports_bad_types_and_values_with_line_and_column() {
+    let (code, err) = check_text(&format!("{MINIMAL}[upstream.x]\n"));
+    assert_eq!(code, 2, "{err}");
+    let (code, err) =
+        check_text("[listen]\naddress = 8080\n[upstream]\naddresses = [\"127.0.0.1:8081\"]\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("imgate.toml:2:11:"), "{err}");
+    let (code, err) =
+        check_text(&MINIMAL.replace("addresses = [", "connect_timeout = \"soon\"\naddresses = ["));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:4:19:") && err.contains("invalid duration"),
+        "{err}"
+    );
+    let (code, err) = check_text(&format!("{MINIMAL}[gateway]\nmax_body = \"1MiB\"\n"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:6:12:") && err.contains("64KiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_reports_bad_route_templates_with_line_and_column() {
+    let (code, err) = check_text(&format!("{MINIMAL}\n[[route]]\npath = \"/api/{{id\"\n"));
+    assert_eq!(code, 2);
+    assert!(err.contains("imgate.toml:7:8:"), "{err}");
+    let (code, err) = check_text(&format!("{MINIMAL}\n[[route]]\npath = \"/api//x\"\n"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:7:8:") && err.contains("canonical"),
+        "{err}"
+    );
+    let (code, err) = check_text(&format!(
+        "{MINIMAL}\n[[route]]\npath = \"/a\"\n\n[[route]]\npath = \"/a\"\naction = \"deny\"\n"
+    ));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:10:8:") && err.contains("overlaps"),
+        "{err}"
+    );
+    let (code, err) = check_text(&format!(
+        "{MINIMAL}\n[[route]]\npath = \"/a\"\nmethods = [\"post\"]\n"
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("imgate.toml:8:11:"), "{err}");
+}
+
+#[test]
+fn check_reports_missing_files() {
+    let (code, err) = check_text(&MINIMAL.replace(
+        "address = \"127.0.0.1:8080\"",
+        "address = \"127.0.0.1:8080\"\ntls = { cert = \"nope.crt\", key = \"nope.key\" }",
+    ));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:3:16:") && err.contains("nope.crt"),
+        "{err}"
+    );
+    let (code, _out, err) = imgate(&["check", "--config", "/nonexistent/imgate.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/imgate.toml:1:1:"), "{err}");
+}
