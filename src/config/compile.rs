@@ -4,6 +4,7 @@
 use super::error::ConfigError;
 use super::schema::{self, Action, LogFormat, MethodOverridePolicy, RawConfig};
 use imgate_core::envelope::EnvelopeSpec;
+use imgate_core::register::{BodyKind, RegisterContext, RegisterRule};
 use imgate_core::route::{Methods, RouteTable};
 use sha2::{Digest, Sha256};
 use std::net::ToSocketAddrs;
@@ -85,12 +86,26 @@ pub struct RouteRules {
 pub enum RouteAction {
     Pass,
     Deny,
+    Enforce(Box<EnforcedRules>),
 }
 
 impl RouteAction {
     /// Enforced routes get the strict path, method and body checks.
     pub fn is_enforced(&self) -> bool {
-        matches!(self, RouteAction::Deny)
+        !matches!(self, RouteAction::Pass)
+    }
+}
+
+/// The rules of an enforced route, each compiled once per policy snapshot.
+#[derive(Debug)]
+pub struct EnforcedRules {
+    pub register: Option<RegisterRule>,
+}
+
+impl EnforcedRules {
+    /// How the request body must be encoded, when a request-side rule reads it.
+    pub fn request_body(&self) -> Option<BodyKind> {
+        self.register.as_ref().map(RegisterRule::body_kind)
     }
 }
 
@@ -178,6 +193,12 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
         ));
     }
 
+    // Keys and shared data for the rules.
+    let register_context = RegisterContext {
+        hmac_key: load_hmac_key(&raw.pii, base, &at)?,
+        divisions: None,
+    };
+
     // Routes.
     let mut routes = RouteTable::new();
     for route in &raw.routes {
@@ -188,7 +209,7 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
             .name
             .clone()
             .unwrap_or_else(|| format!("{} {}", route.methods.get_ref().join(","), template));
-        let action = compile_route_rules(route, &at)?;
+        let action = compile_route_rules(route, &register_context, &at)?;
         routes
             .insert(methods, template, RouteRules { name, action })
             .map_err(|e| at(route.path.span(), e.to_string()))?;
@@ -244,13 +265,10 @@ fn compile_methods(list: &[String]) -> Result<Methods, String> {
 
 fn compile_route_rules(
     route: &schema::RouteSection,
+    register_context: &RegisterContext,
     at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
 ) -> Result<RouteAction, ConfigError> {
-    for (rule, table) in [
-        ("register", &route.register),
-        ("publish", &route.publish),
-        ("mark", &route.mark),
-    ] {
+    for (rule, table) in [("publish", &route.publish), ("mark", &route.mark)] {
         if let Some(table) = table {
             return Err(at(
                 table.span(),
@@ -260,8 +278,59 @@ fn compile_route_rules(
             ));
         }
     }
-    Ok(match route.action.as_ref().map(|a| *a.get_ref()) {
-        Some(Action::Deny) => RouteAction::Deny,
-        Some(Action::Pass) | None => RouteAction::Pass,
-    })
+    let register = match &route.register {
+        Some(spec) => Some(
+            RegisterRule::compile(spec.get_ref(), register_context)
+                .map_err(|e| at(spec.span(), e.to_string()))?,
+        ),
+        None => None,
+    };
+    let has_rules = register.is_some();
+    match route.action.as_ref() {
+        Some(action) if has_rules => Err(at(
+            action.span(),
+            "a route with rules cannot also have an `action`; remove it".to_owned(),
+        )),
+        Some(action) => Ok(match action.get_ref() {
+            Action::Deny => RouteAction::Deny,
+            Action::Pass => RouteAction::Pass,
+        }),
+        None if has_rules => Ok(RouteAction::Enforce(Box::new(EnforcedRules { register }))),
+        None => Ok(RouteAction::Pass),
+    }
+}
+
+/// Reads the HMAC key for `pii = "hmac"` fields from a file or the environment.
+fn load_hmac_key(
+    pii: &schema::PiiSection,
+    base: &Path,
+    at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<Option<Vec<u8>>, ConfigError> {
+    match (&pii.hmac_key_file, &pii.hmac_key_env) {
+        (Some(_), Some(env)) => Err(at(
+            env.span(),
+            "set either `hmac_key_file` or `hmac_key_env`, not both".to_owned(),
+        )),
+        (Some(file), None) => {
+            let path = schema::resolve(base, file.get_ref());
+            let mut key = std::fs::read(&path).map_err(|e| {
+                at(
+                    file.span(),
+                    format!("cannot read the HMAC key file `{}`: {e}", path.display()),
+                )
+            })?;
+            while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                key.pop();
+            }
+            Ok(Some(key))
+        }
+        (None, Some(env)) => match std::env::var_os(env.get_ref()) {
+            Some(value) => Ok(Some(value.into_encoded_bytes())),
+            None => Err(at(
+                env.span(),
+                format!("the environment variable `{}` is not set", env.get_ref()),
+            )),
+        },
+        (None, None) => Ok(None),
+    }
 }

@@ -10,8 +10,8 @@ pub mod schema;
 pub mod units;
 
 pub use compile::{
-    Config, LoggingSettings, Policy, PolicySource, RouteAction, RouteRules, ServerSettings,
-    UpstreamSettings,
+    Config, EnforcedRules, LoggingSettings, Policy, PolicySource, RouteAction, RouteRules,
+    ServerSettings, UpstreamSettings,
 };
 pub use error::ConfigError;
 

@@ -23,8 +23,20 @@ pub struct RawConfig {
     pub errors: EnvelopeSpec,
     #[serde(default)]
     pub logging: LoggingSection,
+    #[serde(default)]
+    pub pii: PiiSection,
     #[serde(default, rename = "route")]
     pub routes: Vec<RouteSection>,
+}
+
+/// Where the key for `pii = "hmac"` registration fields comes from (one of the two).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiiSection {
+    /// A file holding the key (its bytes, trailing newline removed).
+    pub hmac_key_file: Option<Spanned<PathBuf>>,
+    /// An environment variable holding the key.
+    pub hmac_key_env: Option<Spanned<String>>,
 }
 
 /// The client-facing listener (changing it needs a restart).
@@ -171,7 +183,8 @@ pub struct RouteSection {
     pub path: Spanned<String>,
     /// `pass` (default when no rule is given) or `deny`.
     pub action: Option<Spanned<Action>>,
-    pub register: Option<Spanned<toml::Table>>,
+    /// Real-name registration rule (see `imgate_core::register`).
+    pub register: Option<Spanned<imgate_core::register::RegisterSpec>>,
     pub publish: Option<Spanned<toml::Table>>,
     pub mark: Option<Spanned<toml::Table>>,
 }

@@ -87,6 +87,19 @@ pub struct LearnArgs {
     pub max_features: usize,
     #[arg(long = "positive-weight", default_value_t = TrainOptions::default().positive_weight)]
     pub positive_weight: f64,
+    #[arg(long = "learning-rate", default_value_t = TrainOptions::default().learning_rate)]
+    pub learning_rate: f64,
+    #[arg(long = "min-weight", default_value_t = TrainOptions::default().min_weight)]
+    pub min_weight: f64,
+    #[arg(long, default_value_t = TrainOptions::default().seed)]
+    pub seed: u64,
+    /// Cross-validation folds (by id bucket, inside the training part) used to choose the per-language
+    /// thresholds, which are folded into the intercepts; 0 or 1: no CV.
+    #[arg(long, default_value_t = TrainOptions::default().folds)]
+    pub folds: u32,
+    /// Largest out-of-fold false-positive rate a chosen threshold may have.
+    #[arg(long = "max-fpr", default_value_t = TrainOptions::default().max_fpr)]
+    pub max_fpr: f64,
 }
 
 /// `imgate eval`: precision, recall, F1, false-positive rate and throughput on a labelled corpus.
@@ -187,7 +200,11 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
         min_df: args.min_df,
         max_features: args.max_features,
         positive_weight: args.positive_weight,
-        ..TrainOptions::default()
+        learning_rate: args.learning_rate,
+        min_weight: args.min_weight,
+        seed: args.seed,
+        folds: args.folds,
+        max_fpr: args.max_fpr,
     };
     let inputs: Vec<String> = args
         .corpus
@@ -238,6 +255,12 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
         report.features_kept,
         args.out.display()
     );
+    for c in &report.cv {
+        println!(
+            "cv {}: {} docs, threshold {:.4}: precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
+            c.lang, c.docs, c.threshold, c.precision, c.recall, c.f1, c.fpr
+        );
+    }
     Ok(())
 }
 

@@ -4,10 +4,12 @@
 use super::middleware::{Imgate, ImgateCtx};
 use super::upstream::Upstreams;
 use async_trait::async_trait;
+use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, Result};
+use std::time::Duration;
 
 pub struct Gateway {
     pub imgate: Imgate,
@@ -43,6 +45,29 @@ impl ProxyHttp for Gateway {
         self.imgate
             .upstream_request_filter(session, upstream_request, ctx)
             .await
+    }
+
+    async fn request_body_filter(
+        &self,
+        session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut ImgateCtx,
+    ) -> Result<()> {
+        self.imgate
+            .request_body_filter(session, body, end_of_stream, ctx)
+            .await
+    }
+
+    fn response_body_filter(
+        &self,
+        session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut ImgateCtx,
+    ) -> Result<Option<Duration>> {
+        self.imgate
+            .response_body_filter(session, body, end_of_stream, ctx)
     }
 
     async fn response_filter(

@@ -5,10 +5,12 @@
 //! core for a decision, and writes the answer. Each request pins one policy snapshot
 //! in its [`ImgateCtx`], so a reload never changes the rules under a request in flight.
 
+use super::inspect::{self, Inspection};
 use super::respond;
 use crate::config::schema::{Action, MethodOverridePolicy};
-use crate::config::{Policy, RouteAction};
+use crate::config::{EnforcedRules, Policy, RouteAction};
 use arc_swap::ArcSwap;
+use bytes::Bytes;
 use imgate_core::decision::Rejection;
 use imgate_core::path::{canonicalize, PathError};
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -65,6 +67,7 @@ pub struct ImgateCtx {
     started: Instant,
     upstream_started: Option<Instant>,
     upstream_time: Option<Duration>,
+    inspection: Inspection,
 }
 
 impl ImgateCtx {
@@ -109,6 +112,7 @@ impl Imgate {
             started: Instant::now(),
             upstream_started: None,
             upstream_time: None,
+            inspection: Inspection::default(),
         }
     }
 
@@ -118,7 +122,19 @@ impl Imgate {
         let policy = self.policy.load_full();
         ctx.request_id = request_id(session.req_header());
         ctx.policy = Some(policy.clone());
-        match self.decide(session, ctx, &policy) {
+        let verdict = match self.decide(session, ctx, &policy) {
+            Ok(Some(rules)) => match inspect::inspect_request(session, &policy, rules).await {
+                Ok(inspection) => {
+                    ctx.inspection = inspection;
+                    ctx.outcome = Outcome::Allowed;
+                    Ok(())
+                }
+                Err(rejection) => Err(rejection),
+            },
+            Ok(None) => Ok(()),
+            Err(rejection) => Err(rejection),
+        };
+        match verdict {
             Ok(()) => Ok(false),
             Err(rejection) => {
                 ctx.outcome = Outcome::Rejected(rejection.code.clone());
@@ -129,16 +145,33 @@ impl Imgate {
         }
     }
 
-    fn decide(
+    /// Routes the request. `Ok(Some(rules))` when an enforced route's rules must run.
+    fn decide<'p>(
         &self,
-        session: &mut Session,
+        session: &Session,
         ctx: &mut ImgateCtx,
-        policy: &Policy,
-    ) -> Result<(), Rejection> {
+        policy: &'p Policy,
+    ) -> Result<Option<&'p EnforcedRules>, Rejection> {
         let header = session.req_header();
         let method = header.method.as_str().to_owned();
-        let absolute_form = !session.is_http2() && header.uri.scheme().is_some();
-        let canonical = canonicalize(header.uri.path()).map_err(|e| match e {
+        // Route on the bytes the upstream will receive (pingora forwards the raw request
+        // target), not on the parsed URI, which normalises some spellings away.
+        let raw_target = header.raw_path();
+        let absolute_form = !raw_target.starts_with(b"/") && header.uri.path().starts_with('/');
+        let raw_path = if absolute_form {
+            header.uri.path().as_bytes()
+        } else {
+            let end = raw_target
+                .iter()
+                .position(|b| *b == b'?')
+                .unwrap_or(raw_target.len());
+            &raw_target[..end]
+        };
+        let (path, valid_utf8) = match std::str::from_utf8(raw_path) {
+            Ok(path) => (Cow::Borrowed(path), true),
+            Err(_) => (String::from_utf8_lossy(raw_path), false),
+        };
+        let canonical = canonicalize(&path).map_err(|e| match e {
             PathError::Nul => {
                 Rejection::new(400, "path.invalid", "the request path contains a NUL byte")
             }
@@ -162,30 +195,33 @@ impl Imgate {
 
         let Some(found) = policy.routes.find(&method, &canonical) else {
             return match policy.default_action {
-                Action::Pass => Ok(()),
+                Action::Pass => Ok(None),
                 Action::Deny => Err(denied()),
             };
         };
         ctx.route = Some(found.index);
         let rules = found.route;
-        if let RouteAction::Deny = rules.action {
-            return Err(denied());
+        let enforced = match &rules.action {
+            RouteAction::Pass => return Ok(None),
+            RouteAction::Deny => return Err(denied()),
+            RouteAction::Enforce(enforced) => enforced,
+        };
+        if let Some(variant) = canonical.variant {
+            return Err(non_canonical(&canonical.path, variant.describe()));
         }
-        if rules.action.is_enforced() {
-            if let Some(variant) = canonical.variant {
-                return Err(non_canonical(&canonical.path, variant.describe()));
-            }
-            if !found.exact_case {
-                return Err(non_canonical(&canonical.path, "different letter case"));
-            }
-            if absolute_form {
-                return Err(non_canonical(
-                    &canonical.path,
-                    "an absolute-form request target",
-                ));
-            }
+        if !found.exact_case {
+            return Err(non_canonical(&canonical.path, "different letter case"));
         }
-        Ok(())
+        if absolute_form {
+            return Err(non_canonical(
+                &canonical.path,
+                "an absolute-form request target",
+            ));
+        }
+        if !valid_utf8 {
+            return Err(non_canonical(&canonical.path, "bytes that are not UTF-8"));
+        }
+        Ok(Some(enforced))
     }
 
     /// Adjusts the request sent upstream: request id, forwarding headers, stripped headers.
@@ -213,8 +249,42 @@ impl Imgate {
                 }
             }
         }
+        if let (false, Some(replacement)) = (ctx.inspection.replaced, &ctx.inspection.replacement) {
+            upstream_request.remove_header("transfer-encoding");
+            upstream_request.insert_header("content-length", replacement.len().to_string())?;
+        }
         ctx.upstream_started = Some(Instant::now());
         Ok(())
+    }
+
+    /// Swaps in a rewritten request body (PII stripped or hashed). pingora replays the
+    /// inspected body from its retry buffer through this filter; every other body is
+    /// forwarded untouched.
+    pub async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+        ctx: &mut ImgateCtx,
+    ) -> Result<()> {
+        if let Some(replacement) = ctx.inspection.replacement.take() {
+            *body = Some(replacement);
+            ctx.inspection.replaced = true;
+        } else if ctx.inspection.replaced {
+            *body = None;
+        }
+        Ok(())
+    }
+
+    /// Rewrites buffered response bodies on marked routes (none yet: passes through).
+    pub fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        _body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+        _ctx: &mut ImgateCtx,
+    ) -> Result<Option<Duration>> {
+        Ok(None)
     }
 
     /// Adjusts the response header sent to the client.

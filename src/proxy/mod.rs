@@ -1,9 +1,9 @@
 //! The pingora adapter: maps proxy phases to the policy core and writes JSON errors.
 //! No policy logic lives here.
 
-#[allow(dead_code)] // wired into enforced routes by the registration rules
 mod body;
 mod gateway;
+mod inspect;
 mod middleware;
 mod respond;
 mod upstream;

@@ -54,6 +54,12 @@ impl Harness {
     /// The shipped configuration, edited by `edit` (which receives the TOML text after
     /// the addresses were replaced).
     pub fn start_with(edit: impl FnOnce(&mut String)) -> Harness {
+        Self::start_with_files(&[], edit)
+    }
+
+    /// Like [`Harness::start_with`], also writing `files` (relative to the config folder)
+    /// before the gateway starts.
+    pub fn start_with_files(files: &[(&str, &[u8])], edit: impl FnOnce(&mut String)) -> Harness {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -61,6 +67,9 @@ impl Harness {
             .expect("tokio runtime");
         let dir = tempfile::tempdir().expect("temp dir");
         copy_dir(&conf_dir(), dir.path());
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).expect("write extra file");
+        }
         let demo = runtime
             .block_on(imgate_demo::DemoServer::start(
                 "127.0.0.1:0".parse().expect("addr"),

@@ -1,85 +1,64 @@
-//! One compiled category: a single Aho-Corasick automaton over lexicon terms and model features, the model
-//! weights, the domain index and the declared-category table.
+//! One compiled category: an Aho-Corasick automaton over the (few hundred) lexicon terms, a hash table over the
+//! model's feature keys, the domain index and the declared-category table.
+//!
+//! Lexicon terms need exact positions for the evidence and word-boundary checks, so they keep the automaton.
+//! Model features are looked up by key while [`super::features::scan_features`] walks the text once: one probe
+//! per n-gram, independent of how many features the model has.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::domains::DomainSet;
-use super::features::on_boundaries;
+use super::features::{feature_key, on_boundaries, scan_features};
 use super::lexicon::LexiconEntry;
 use super::model::LinearModel;
 use super::normalize::Normalized;
 use super::BuildError;
 
-/// What an automaton pattern stands for: a lexicon entry, a model feature, or both.
-#[derive(Debug, Clone, Copy, Default)]
-struct PatRef {
-    lex: Option<u32>,
-    feat: Option<u32>,
-}
-
-/// A boundary-checked match of pattern-level meaning.
+/// A boundary-checked lexicon term occurrence in normalised text.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hit {
     pub text: usize,
     pub start: usize,
     pub end: usize,
-    pub lex: Option<u32>,
-    pub feat: Option<u32>,
+    pub lex: u32,
 }
 
-/// The compiled matcher over lexicon terms and model features.
+/// The compiled matcher over lexicon terms.
 #[derive(Debug)]
 pub(crate) struct Matcher {
     ac: Option<AhoCorasick>,
-    pats: Vec<PatRef>,
+    /// Automaton pattern -> lexicon entry (the later file wins when two files share a term, as in layered configs).
+    pats: Vec<u32>,
     pub lex: Vec<LexiconEntry>,
-    pub feat_names: Vec<String>,
-    pub feat_weights: Vec<f64>,
 }
 
 impl Matcher {
-    pub fn new(
-        lex: Vec<LexiconEntry>,
-        model: Option<&LinearModel>,
-        category: &str,
-    ) -> Result<Matcher, BuildError> {
+    pub fn new(lex: Vec<LexiconEntry>, category: &str) -> Result<Matcher, BuildError> {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();
-        let mut pats: Vec<PatRef> = Vec::new();
-        let mut slot = |p: &str, patterns: &mut Vec<String>, pats: &mut Vec<PatRef>| -> usize {
-            *index.entry(p.to_string()).or_insert_with(|| {
-                patterns.push(p.to_string());
-                pats.push(PatRef::default());
-                patterns.len() - 1
-            })
-        };
+        let mut pats: Vec<u32> = Vec::new();
         for (i, e) in lex.iter().enumerate() {
-            let s = slot(&e.pattern, &mut patterns, &mut pats);
-            // Across files the same term may appear twice: the later file wins, as in layered configs.
-            pats[s].lex = Some(i as u32);
-        }
-        let mut feat_names = Vec::new();
-        let mut feat_weights = Vec::new();
-        if let Some(m) = model {
-            for (i, (f, w)) in m.features.iter().enumerate() {
-                let s = slot(f, &mut patterns, &mut pats);
-                pats[s].feat = Some(i as u32);
-                feat_names.push(f.clone());
-                feat_weights.push(*w);
+            match index.get(&e.pattern) {
+                Some(&s) => pats[s] = i as u32,
+                None => {
+                    index.insert(e.pattern.clone(), patterns.len());
+                    patterns.push(e.pattern.clone());
+                    pats.push(i as u32);
+                }
             }
         }
         let ac = if patterns.is_empty() {
             None
         } else {
-            // A full DFA is several times faster than the NFAs for overlapping search (one table lookup per
-            // byte); byte classes keep it small. Fall back to the default choice if it cannot be built.
+            // Overlapping search is needed (外交部 inside 外交部长); a full DFA makes it one table lookup per
+            // byte, and with a few hundred terms it stays small. Fall back to the default if it cannot be built.
             let dfa = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
                 .byte_classes(true)
-                .prefilter(false)
                 .build(&patterns);
             let ac = match dfa {
                 Ok(ac) => ac,
@@ -93,36 +72,25 @@ impl Matcher {
             };
             Some(ac)
         };
-        Ok(Matcher {
-            ac,
-            pats,
-            lex,
-            feat_names,
-            feat_weights,
-        })
+        Ok(Matcher { ac, pats, lex })
     }
 
-    /// Appends all boundary-respecting hits in `norm` (text number `text`) to `out`.
+    /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`.
     pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>) {
         let Some(ac) = &self.ac else { return };
         let bytes = norm.text.as_bytes();
         for m in ac.find_overlapping_iter(&norm.text) {
-            let Some(p) = self.pats.get(m.pattern().as_usize()) else {
+            let Some(&l) = self.pats.get(m.pattern().as_usize()) else {
                 continue;
             };
             let (s, e) = (m.start(), m.end());
-            let lex = p.lex.filter(|&l| {
-                let right = !self.lex.get(l as usize).is_some_and(|x| x.prefix);
-                on_boundaries(bytes, s, e, right)
-            });
-            let feat = p.feat.filter(|_| on_boundaries(bytes, s, e, true));
-            if lex.is_some() || feat.is_some() {
+            let right = !self.lex.get(l as usize).is_some_and(|x| x.prefix);
+            if on_boundaries(bytes, s, e, right) {
                 out.push(Hit {
                     text,
                     start: s,
                     end: e,
-                    lex,
-                    feat,
+                    lex: l,
                 });
             }
         }
@@ -135,25 +103,183 @@ pub fn slog(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
 }
 
-/// Summary of lexicon hits over a document: raw score (sum of distinct terms' weights) and the hits.
-pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit]) -> (f64, Vec<u32>) {
-    let mut ids: Vec<u32> = hits.iter().filter_map(|h| h.lex).collect();
+/// Sum of the weights of the distinct lexicon terms hit.
+pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit]) -> f64 {
+    let mut ids: Vec<u32> = hits.iter().map(|h| h.lex).collect();
     ids.sort_unstable();
     ids.dedup();
-    let raw = ids
-        .iter()
+    ids.iter()
         .filter_map(|&i| matcher.lex.get(i as usize))
         .map(|e| e.weight)
-        .sum();
-    (raw, ids)
+        .sum()
 }
 
-/// Distinct model feature ids in the hits.
-pub(crate) fn feature_ids(hits: &[Hit]) -> Vec<u32> {
-    let mut ids: Vec<u32> = hits.iter().filter_map(|h| h.feat).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+/// Open-addressing (linear probing) table from feature key to slot. Key 0 marks an empty slot; no feature key
+/// is 0 (CJK code points are non-zero, Latin keys have the top bit set).
+#[derive(Debug)]
+pub(crate) struct FeatureTable {
+    keys: Vec<u64>,
+    /// Per slot: the feature weight (0 for empty slots).
+    weights: Vec<f32>,
+    /// Per slot: index into the model's feature list (for names in the evidence).
+    feature: Vec<u32>,
+    shift: u32,
+}
+
+impl FeatureTable {
+    pub fn new(model: &LinearModel) -> FeatureTable {
+        // Load factor <= 0.5 keeps probe sequences short for the many keys that miss.
+        let slots = (model.features.len() * 2).next_power_of_two().max(16);
+        let mut t = FeatureTable {
+            keys: vec![0; slots],
+            weights: vec![0.0; slots],
+            feature: vec![0; slots],
+            shift: 64 - slots.trailing_zeros(),
+        };
+        for (i, (name, w)) in model.features.iter().enumerate() {
+            // The parser has validated every feature text; skip defensively rather than panic.
+            let Some(k) = feature_key(name) else { continue };
+            let mut s = t.home(k);
+            while t.keys[s] != 0 && t.keys[s] != k {
+                s = (s + 1) & (slots - 1);
+            }
+            t.keys[s] = k;
+            t.weights[s] = *w as f32;
+            t.feature[s] = i as u32;
+        }
+        t
+    }
+
+    #[inline]
+    fn home(&self, k: u64) -> usize {
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The slot holding `k`, if the model has that feature.
+    #[inline]
+    pub fn find(&self, k: u64) -> Option<usize> {
+        let mask = self.keys.len() - 1;
+        let mut s = self.home(k);
+        loop {
+            let x = *self.keys.get(s)?;
+            if x == k {
+                return Some(s);
+            }
+            if x == 0 {
+                return None;
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    pub fn slots(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+/// Per-thread scratch for counting term frequencies without clearing or sorting: a slot's count is valid only
+/// if its stamp equals the current generation.
+#[derive(Debug, Default)]
+struct Scratch {
+    generation: u32,
+    stamp: Vec<u32>,
+    count: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn begin(&mut self, slots: usize) {
+        if self.stamp.len() < slots {
+            self.stamp.resize(slots, 0);
+            self.count.resize(slots, 0);
+        }
+        self.touched.clear();
+        if self.generation == u32::MAX {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.generation = 0;
+        }
+        self.generation += 1;
+    }
+
+    #[inline]
+    fn add(&mut self, slot: usize) {
+        let g = self.generation;
+        if let (Some(st), Some(c)) = (self.stamp.get_mut(slot), self.count.get_mut(slot)) {
+            if *st == g {
+                *c += 1;
+            } else {
+                *st = g;
+                *c = 1;
+                self.touched.push(slot as u32);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The model's share of a document's score.
+#[derive(Debug, Default)]
+pub(crate) struct ModelScore {
+    /// `sum(weight * (1 + ln tf)) / norm`, without the intercept.
+    pub features: f64,
+    /// Distinct model features present.
+    pub present: usize,
+    /// `(feature index, contribution)` of the strongest features (by |contribution|), at most `top` of them.
+    pub top: Vec<(u32, f64)>,
+}
+
+/// Scores the normalised texts against the model table in one pass per text.
+pub(crate) fn score_features(table: &FeatureTable, texts: &[Normalized], top: usize) -> ModelScore {
+    let run = |s: &mut Scratch| {
+        s.begin(table.slots());
+        for n in texts {
+            scan_features(&n.text, |k, _, _| {
+                if let Some(slot) = table.find(k) {
+                    s.add(slot);
+                }
+            });
+        }
+        let mut norm2 = 0.0f64;
+        let mut dot = 0.0f64;
+        for &slot in &s.touched {
+            let v = 1.0 + f64::from(s.count[slot as usize]).ln();
+            norm2 += v * v;
+            dot += v * f64::from(table.weights[slot as usize]);
+        }
+        if s.touched.is_empty() {
+            return ModelScore::default();
+        }
+        let inv = 1.0 / norm2.sqrt();
+        let mut best: Vec<(u32, f64)> = Vec::new();
+        if top > 0 {
+            best = s
+                .touched
+                .iter()
+                .map(|&slot| {
+                    let v = 1.0 + f64::from(s.count[slot as usize]).ln();
+                    (
+                        table.feature[slot as usize],
+                        f64::from(table.weights[slot as usize]) * v * inv,
+                    )
+                })
+                .collect();
+            best.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            best.truncate(top);
+        }
+        ModelScore {
+            features: dot * inv,
+            present: s.touched.len(),
+            top: best,
+        }
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => run(&mut s),
+        // Only reachable through re-entrancy, which classify() never does; stay correct anyway.
+        Err(_) => run(&mut Scratch::default()),
+    })
 }
 
 /// Category-level compiled state.
@@ -163,10 +289,57 @@ pub(crate) struct Engine {
     pub threshold: f64,
     pub matcher: Matcher,
     pub model: Option<LinearModel>,
+    pub table: Option<FeatureTable>,
     pub lexicon_scale: f64,
     pub domains: DomainSet,
     /// Lower-cased declared-category value -> weight.
     pub declared: HashMap<String, f64>,
     pub max_evidence_terms: usize,
     pub top_features: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::normalize::Normalizer;
+
+    fn model(features: &[(&str, f64)]) -> LinearModel {
+        LinearModel {
+            features: features.iter().map(|(f, w)| (f.to_string(), *w)).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn table_finds_every_feature_and_nothing_else() {
+        let names: Vec<String> = (0..500).map(|i| format!("w{i}")).collect();
+        let m = LinearModel {
+            features: names.iter().map(|n| (n.clone(), 1.0)).collect(),
+            ..Default::default()
+        };
+        let t = FeatureTable::new(&m);
+        for n in &names {
+            assert!(t.find(feature_key(n).unwrap_or(0)).is_some(), "{n}");
+        }
+        assert!(t.find(feature_key("x1").unwrap_or(0)).is_none());
+    }
+
+    #[test]
+    fn sublinear_tf_l2_normalised() {
+        let m = model(&[("vote", 2.0), ("poll", 1.0), ("政治", 3.0)]);
+        let t = FeatureTable::new(&m);
+        let n = Normalizer::new();
+        let texts = [n.normalize("vote vote poll unknown")];
+        let s = score_features(&t, &texts, 8);
+        let v = 1.0 + 2f64.ln();
+        let norm = (v * v + 1.0).sqrt();
+        assert!((s.features - (2.0 * v + 1.0) / norm).abs() < 1e-6);
+        assert_eq!(s.present, 2);
+        assert_eq!(s.top[0].0, 0); // "vote", the first feature of the list.
+                                   // Length does not inflate the score: the same proportions, ten times longer, score the same.
+        let long = [n.normalize(&"vote vote poll ".repeat(10))];
+        let l = score_features(&t, &long, 0);
+        assert!(l.features > 0.0 && l.features < 2.5);
+        assert_eq!(score_features(&t, &[n.normalize("nothing")], 3).present, 0);
+    }
 }

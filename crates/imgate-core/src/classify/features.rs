@@ -1,15 +1,23 @@
 //! The feature space of the statistical model, shared by training and scoring.
 //!
-//! Features are strings over normalised text: CJK character n-grams (1..=3, inside runs of CJK characters) and
-//! Latin words and word bigrams (maximal ASCII alphanumeric runs; a bigram is two words separated by exactly one
-//! space). At scoring time the model's features are found with the same automaton as lexicon terms, with word
-//! boundaries enforced for patterns that start or end with an ASCII alphanumeric, which yields exactly the feature
-//! set enumerated here.
+//! Features are taken from normalised text in ONE left-to-right pass ([`scan_features`]):
+//! * CJK character n-grams (1..=[`MAX_CJK_NGRAM`]) inside runs of CJK characters, via a rolling window;
+//! * Latin words (maximal ASCII alphanumeric runs) and word bigrams (two words separated by exactly one space),
+//!   both skipping English stop words ([`is_stop_word`]): they carry no topic, and in long articles they would
+//!   dominate the length normalisation.
+//!
+//! Each feature is identified by a 64-bit key ([`feature_key`] computes it from the feature's text, as written in
+//! the model file), so scoring is one hash-table probe per feature occurrence instead of a multi-pattern search
+//! over tens of thousands of strings. CJK keys are exact (code points packed 21 bits each, top bit clear); Latin
+//! keys are hashes with the top bit set, so the two families never collide.
 
 use super::normalize::is_cjk;
 
 /// Longest CJK n-gram used as a feature.
 pub const MAX_CJK_NGRAM: usize = 3;
+
+/// Set on every Latin key; never set on a CJK key (3 x 21 bits = 63 bits).
+const LATIN_TAG: u64 = 1 << 63;
 
 /// Whether a match of `pattern` at `start..end` in `text` respects word boundaries: an ASCII alphanumeric at
 /// either end of the pattern must not continue into an ASCII alphanumeric in the text (so "selection" does not
@@ -32,52 +40,223 @@ pub fn on_boundaries(text: &[u8], start: usize, end: usize, right: bool) -> bool
     true
 }
 
-/// Calls `f` for every feature occurrence in normalised `text` (duplicates included).
-pub fn for_each_feature(text: &str, mut f: impl FnMut(&str)) {
-    // CJK n-grams.
-    let mut run: Vec<(usize, char)> = Vec::new();
-    let flush = |run: &mut Vec<(usize, char)>, f: &mut dyn FnMut(&str)| {
-        for i in 0..run.len() {
-            for n in 1..=MAX_CJK_NGRAM {
-                if i + n > run.len() {
-                    break;
-                }
-                let s = run[i].0;
-                let e = run[i + n - 1].0 + run[i + n - 1].1.len_utf8();
-                f(&text[s..e]);
-            }
-        }
-        run.clear();
-    };
-    for (i, c) in text.char_indices() {
-        if is_cjk(c) {
-            run.push((i, c));
-        } else if !run.is_empty() {
-            flush(&mut run, &mut f);
-        }
+/// English function words: skipped as unigrams and never part of a bigram.
+pub fn is_stop_word(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"a" | b"an"
+            | b"the"
+            | b"and"
+            | b"or"
+            | b"but"
+            | b"of"
+            | b"to"
+            | b"in"
+            | b"on"
+            | b"at"
+            | b"by"
+            | b"for"
+            | b"with"
+            | b"from"
+            | b"as"
+            | b"into"
+            | b"about"
+            | b"than"
+            | b"that"
+            | b"this"
+            | b"these"
+            | b"those"
+            | b"it"
+            | b"its"
+            | b"is"
+            | b"are"
+            | b"was"
+            | b"were"
+            | b"be"
+            | b"been"
+            | b"being"
+            | b"has"
+            | b"have"
+            | b"had"
+            | b"do"
+            | b"does"
+            | b"did"
+            | b"will"
+            | b"would"
+            | b"can"
+            | b"could"
+            | b"should"
+            | b"may"
+            | b"might"
+            | b"must"
+            | b"shall"
+            | b"he"
+            | b"she"
+            | b"they"
+            | b"we"
+            | b"you"
+            | b"i"
+            | b"his"
+            | b"her"
+            | b"their"
+            | b"our"
+            | b"your"
+            | b"my"
+            | b"him"
+            | b"them"
+            | b"us"
+            | b"me"
+            | b"who"
+            | b"which"
+            | b"what"
+            | b"when"
+            | b"where"
+            | b"there"
+            | b"here"
+            | b"not"
+            | b"no"
+            | b"so"
+            | b"if"
+            | b"also"
+            | b"s"
+            | b"t"
+            | b"said"
+            | b"says"
+    )
+}
+
+/// Final mixing step of splitmix64: spreads the bits of a hash over all 64 bits.
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Hash of one Latin word (its lower-case ASCII bytes), without the tag.
+#[inline]
+fn word_hash(w: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in w {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    flush(&mut run, &mut f);
-    // Latin words and bigrams.
+    mix(h)
+}
+
+/// Key of a Latin unigram from its word hash.
+#[inline]
+fn word_key(h: u64) -> u64 {
+    h | LATIN_TAG
+}
+
+/// Key of a Latin bigram from the two word hashes (order matters).
+#[inline]
+fn bigram_key(h1: u64, h2: u64) -> u64 {
+    mix(h1.rotate_left(29) ^ h2 ^ 0x5851_F42D_4C95_7F2D) | LATIN_TAG
+}
+
+/// Key of a CJK n-gram: code points packed 21 bits each. Unique because code points are never 0.
+#[inline]
+fn cjk_key(chars: &[char]) -> u64 {
+    chars.iter().fold(0u64, |k, c| (k << 21) | u64::from(*c))
+}
+
+/// The key of a feature given as text (as in the model file), or `None` if the text is not a feature this module
+/// can produce: 1..=3 CJK characters, or one or two non-stop-word ASCII alphanumeric words (one space between).
+pub fn feature_key(text: &str) -> Option<u64> {
+    let chars: Vec<char> = text.chars().collect();
+    if !chars.is_empty() && chars.iter().all(|c| is_cjk(*c)) {
+        return (chars.len() <= MAX_CJK_NGRAM).then(|| cjk_key(&chars));
+    }
+    let is_word = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+            && !is_stop_word(w.as_bytes())
+    };
+    match text.split_once(' ') {
+        None if is_word(text) => Some(word_key(word_hash(text.as_bytes()))),
+        Some((a, b)) if is_word(a) && is_word(b) => {
+            Some(bigram_key(word_hash(a.as_bytes()), word_hash(b.as_bytes())))
+        }
+        _ => None,
+    }
+}
+
+/// Calls `f(key, start, end)` for every feature occurrence in normalised `text` (duplicates included), in one
+/// pass. `start..end` is the feature's byte range in `text`, whose slice is the feature's text.
+#[inline]
+pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
     let b = text.as_bytes();
-    let mut prev: Option<(usize, usize)> = None;
+    // Rolling CJK window: the previous two CJK characters of the current run, with their start offsets.
+    let mut w1: Option<(char, usize)> = None;
+    let mut w2: Option<(char, usize)> = None;
+    // Previous non-stop word (hash, start, end) for bigrams.
+    let mut prev: Option<(u64, usize, usize)> = None;
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_alphanumeric() {
+        let c = b[i];
+        if c < 0x80 {
+            w1 = None;
+            w2 = None;
+            if !c.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
             let s = i;
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
             while i < b.len() && b[i].is_ascii_alphanumeric() {
+                h = (h ^ u64::from(b[i])).wrapping_mul(0x0000_0100_0000_01b3);
                 i += 1;
             }
-            f(&text[s..i]);
-            if let Some((ps, pe)) = prev {
+            let word = &b[s..i];
+            if is_stop_word(word) {
+                prev = None;
+                continue;
+            }
+            let h = mix(h);
+            f(word_key(h), s, i);
+            if let Some((ph, ps, pe)) = prev {
                 if pe + 1 == s && b[pe] == b' ' {
-                    f(&text[ps..i]);
+                    f(bigram_key(ph, h), ps, i);
                 }
             }
-            prev = Some((s, i));
-        } else {
-            i += 1;
+            prev = Some((h, s, i));
+            continue;
         }
+        prev = None;
+        let Some(ch) = text.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        let len = ch.len_utf8();
+        if is_cjk(ch) {
+            let end = i + len;
+            f(u64::from(ch), i, end);
+            if let Some((p1, s1)) = w1 {
+                f(cjk_key(&[p1, ch]), s1, end);
+                if let Some((p2, s2)) = w2 {
+                    f(cjk_key(&[p2, p1, ch]), s2, end);
+                }
+            }
+            w2 = w1;
+            w1 = Some((ch, i));
+        } else {
+            w1 = None;
+            w2 = None;
+        }
+        i += len;
     }
+}
+
+/// Calls `f` with the text of every feature occurrence in normalised `text` (duplicates included).
+pub fn for_each_feature(text: &str, mut f: impl FnMut(&str)) {
+    scan_features(text, |_, s, e| {
+        if let Some(t) = text.get(s..e) {
+            f(t);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -97,21 +276,50 @@ mod tests {
     #[test]
     fn enumerates_ngrams_words_bigrams() {
         let mut v = Vec::new();
-        for_each_feature("国务院 prime minister, now", |s| v.push(s.to_string()));
+        for_each_feature("国务院 the prime minister, now 外长", |s| {
+            v.push(s.to_string())
+        });
         assert_eq!(
             v,
             vec![
                 "国",
-                "国务",
-                "国务院",
                 "务",
-                "务院",
+                "国务",
                 "院",
+                "务院",
+                "国务院",
                 "prime",
                 "minister",
                 "prime minister",
-                "now"
+                "now",
+                "外",
+                "长",
+                "外长"
             ]
         );
+    }
+
+    #[test]
+    fn stop_words_break_bigrams() {
+        let mut v = Vec::new();
+        for_each_feature("minister of defence", |s| v.push(s.to_string()));
+        assert_eq!(v, vec!["minister", "defence"]);
+    }
+
+    #[test]
+    fn keys_from_text_match_keys_from_scan() {
+        let text = "国务院总理 prime minister 2005 talks";
+        let mut n = 0;
+        scan_features(text, |k, s, e| {
+            n += 1;
+            assert_eq!(feature_key(&text[s..e]), Some(k), "{}", &text[s..e]);
+        });
+        assert_eq!(n, 12 + 4 + 3);
+        assert_eq!(feature_key("国务院总"), None);
+        assert_eq!(feature_key("the"), None);
+        assert_eq!(feature_key("Prime"), None);
+        assert_eq!(feature_key("a  b"), None);
+        assert_ne!(feature_key("ab"), feature_key("ba"));
+        assert_ne!(feature_key("prime minister"), feature_key("minister prime"));
     }
 }

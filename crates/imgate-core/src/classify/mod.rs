@@ -2,12 +2,12 @@
 //!
 //! A [`Classifier`] is compiled once per config snapshot from `[categories.NAME]` specs ([`CategorySpec`]) and
 //! is immutable, `Send + Sync`. [`Classifier::classify`] normalises each text of a [`Document`]
-//! ([`normalize`]), runs one Aho-Corasick pass per category over lexicon terms and model features, and adds up
-//! the signals into a score per category:
+//! ([`normalize`]), runs one Aho-Corasick pass per category over the lexicon terms and one hashed pass over the
+//! model features ([`features`]), and adds up the signals into a score per category:
 //!
 //! ```text
 //! score = lexicon_scale * slog(sum of weights of distinct lexicon terms)      (lexicon)
-//!       + bias[lang] + sum(feature weight) / sqrt(tokens)                     (model)
+//!       + bias[lang] + sum(weight * (1 + ln tf)) / norm                       (model, see [`model`])
 //!       + weight of the best source-domain hit                                (domains)
 //!       + weight of the declared category value                               (declared)
 //! matched = score >= threshold
@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 pub use domains::DomainHit;
-use engine::{feature_ids, lexicon_raw, slog, Engine, Hit, Matcher};
+use engine::{lexicon_raw, score_features, slog, Engine, FeatureTable, Hit, Matcher};
 pub use model::LinearModel;
 pub use normalize::{Normalized, Normalizer};
 
@@ -317,12 +317,14 @@ impl Classifier {
                 .lexicon_weight
                 .or(model.as_ref().and_then(|m| m.lexicon_scale))
                 .unwrap_or(1.0);
-            let matcher = Matcher::new(lex, model.as_ref(), name)?;
+            let matcher = Matcher::new(lex, name)?;
+            let table = model.as_ref().map(FeatureTable::new);
             engines.push(Engine {
                 name: name.clone(),
                 threshold: spec.threshold,
                 matcher,
                 model,
+                table,
                 lexicon_scale,
                 domains: domains::DomainSet::new(dom, spec.domain_weight),
                 declared,
@@ -363,16 +365,12 @@ impl Classifier {
             e.matcher.scan(i, n, hits);
         }
         let mut ev = Evidence::default();
-        let (raw, _) = lexicon_raw(&e.matcher, hits);
+        let raw = lexicon_raw(&e.matcher, hits);
         ev.lexicon_raw = raw;
         ev.lexicon_score = e.lexicon_scale * slog(raw);
-        for h in hits
-            .iter()
-            .filter(|h| h.lex.is_some())
-            .take(e.max_evidence_terms)
-        {
+        for h in hits.iter().take(e.max_evidence_terms) {
             let (Some(entry), Some(orig), Some(norm)) = (
-                h.lex.and_then(|l| e.matcher.lex.get(l as usize)),
+                e.matcher.lex.get(h.lex as usize),
                 doc.texts.get(h.text),
                 normalized.get(h.text),
             ) else {
@@ -389,43 +387,25 @@ impl Classifier {
             });
         }
         let mut score = ev.lexicon_score;
-        if let Some(m) = &e.model {
+        if let (Some(m), Some(table)) = (&e.model, &e.table) {
             let (cjk, words) = normalized.iter().fold((0u32, 0u32), |(c, w), n| {
                 (c + n.cjk_chars, w + n.latin_words)
             });
-            let tokens = (cjk + words).max(1);
             let zh = cjk > 0 && cjk >= words;
-            let scale = 1.0 / f64::from(tokens).sqrt();
-            let ids = feature_ids(hits);
-            let mut contrib: Vec<(u32, f64)> = ids
-                .iter()
-                .filter_map(|&i| {
-                    e.matcher
-                        .feat_weights
-                        .get(i as usize)
-                        .map(|w| (i, w * scale))
-                })
-                .collect();
+            let s = score_features(table, normalized, e.top_features);
             let bias = if zh { m.bias_zh } else { m.bias_en };
-            let model_score = bias + contrib.iter().map(|c| c.1).sum::<f64>();
-            contrib.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-            let top = contrib
+            let top = s
+                .top
                 .iter()
-                .take(e.top_features)
-                .filter_map(|(i, c)| {
-                    e.matcher
-                        .feat_names
-                        .get(*i as usize)
-                        .map(|n| (n.clone(), *c))
-                })
+                .filter_map(|(i, c)| m.features.get(*i as usize).map(|f| (f.0.clone(), *c)))
                 .collect();
             ev.model = Some(ModelEvidence {
                 lang: if zh { "zh" } else { "en" },
-                score: model_score,
+                score: bias + s.features,
                 top_features: top,
-                features_present: ids.len(),
+                features_present: s.present,
             });
-            score += model_score;
+            score += bias + s.features;
         }
         if !e.domains.is_empty() {
             ev.domain = e.domains.best_hit(&doc.source_urls);
@@ -460,7 +440,7 @@ impl Classifier {
             let n = self.norm.normalize(t);
             e.matcher.scan(i, &n, &mut hits);
         }
-        lexicon_raw(&e.matcher, &hits).0
+        lexicon_raw(&e.matcher, &hits)
     }
 }
 

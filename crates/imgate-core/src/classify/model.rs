@@ -3,19 +3,23 @@
 //!
 //! ```text
 //! # comments: provenance, training options, metrics
-//! imgate-linear-model 1
-//! bias zh -2.5          # intercept when the text is mainly Chinese
+//! imgate-linear-model 2
+//! bias zh -2.5          # intercept when the text is mainly Chinese (the language threshold is folded in)
 //! bias en -3.1          # intercept otherwise
 //! lexicon 1.2           # learned scale of the lexicon signal (ln(1 + lexicon score))
 //! f 0.8413 国务院        # feature weight, then the normalised feature text (rest of the line)
 //! f 1.0021 prime minister
 //! ```
-//! A feature present in a document contributes `weight / sqrt(tokens)` (binary presence, length-normalised).
+//! A feature occurring `tf` times contributes `weight * (1 + ln tf) / norm`, where `norm` is the Euclidean norm
+//! of the document's `(1 + ln tf)` vector over the features the model knows (sublinear term frequency,
+//! L2-normalised): the score of a long article does not grow with its length, and a word repeated ten times
+//! counts about three times as much as once.
 
+use super::features::feature_key;
 use super::BuildError;
 
 /// The model file's first non-comment line.
-pub const MAGIC: &str = "imgate-linear-model 1";
+pub const MAGIC: &str = "imgate-linear-model 2";
 
 /// A parsed linear model.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -37,6 +41,11 @@ fn syntax(file: &str, line: usize, column: usize, message: String) -> BuildError
         column,
         message,
     }
+}
+
+/// Length of the weight field at the start of `rest` (for column numbers).
+fn w_len(rest: &str) -> usize {
+    rest.split_once(' ').map_or(rest.len(), |(w, _)| w.len())
 }
 
 fn num(file: &str, line: usize, column: usize, raw: &str) -> Result<f64, BuildError> {
@@ -63,6 +72,15 @@ impl LinearModel {
                 continue;
             }
             if !seen_magic {
+                if line.trim() == "imgate-linear-model 1" {
+                    return Err(syntax(
+                        file,
+                        ln,
+                        1,
+                        "model format 1 (binary features) is no longer supported: retrain with `imgate learn`"
+                            .into(),
+                    ));
+                }
                 if line.trim() != MAGIC {
                     return Err(syntax(
                         file,
@@ -105,7 +123,15 @@ impl LinearModel {
                             "missing or padded feature text".into(),
                         ));
                     }
-                    if !seen.insert(feat.to_string()) {
+                    let Some(key) = feature_key(feat) else {
+                        return Err(syntax(
+                            file,
+                            ln,
+                            col2 + w_len(rest) + 1,
+                            format!("{feat:?} is not a feature (1-3 CJK chars, or 1-2 lower-case ASCII non-stop words)"),
+                        ));
+                    };
+                    if !seen.insert(key) {
                         return Err(syntax(
                             file,
                             ln,
@@ -183,6 +209,12 @@ mod tests {
     #[test]
     fn errors_are_located() {
         let t = format!("# c\n{MAGIC}\nbias zh 1\nf x1 abc\n");
+        let bad_feat = format!("{MAGIC}\nf 1 the\n");
+        match LinearModel::parse("m.txt", &bad_feat) {
+            Err(BuildError::Syntax { line, column, .. }) => assert_eq!((line, column), (2, 5)),
+            other => panic!("{other:?}"),
+        }
+        assert!(LinearModel::parse("m", "imgate-linear-model 1\n").is_err());
         match LinearModel::parse("m.txt", &t) {
             Err(BuildError::Syntax { line, column, .. }) => assert_eq!((line, column), (4, 3)),
             other => panic!("{other:?}"),

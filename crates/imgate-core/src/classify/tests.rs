@@ -6,7 +6,7 @@ fn files(name: &str) -> Result<String, String> {
     match name {
         "pol.txt" => Ok("# test lexicon\n国务院 | 2\n外交部 | 2\nminister | 1\nprime minister | 1\nelection | 1\n".into()),
         "dom.txt" => Ok("gov.example\n".into()),
-        "m.model" => Ok("imgate-linear-model 1\nbias zh -1\nbias en -1\nf 3 政治\nf 2 parliament\n".into()),
+        "m.model" => Ok("imgate-linear-model 2\nbias zh -1\nbias en -1\nf 3 政治\nf 2 parliament\nf 1 局\n".into()),
         "bad.txt" => Ok("ok\nminister | x\n".into()),
         _ => Err("no such file".into()),
     }
@@ -98,8 +98,9 @@ fn model_contribution_is_visible() {
     let m = v.verdicts[0].evidence.model.clone().unwrap();
     assert_eq!(m.lang, "zh");
     assert_eq!(m.top_features[0].0, "政治");
-    // 5 CJK chars: -1 + 3/sqrt(5).
-    assert!((v.verdicts[0].score - (-1.0 + 3.0 / 5f64.sqrt())).abs() < 1e-9);
+    // Two known features, each once: -1 + (3 + 1) / sqrt(2).
+    assert!((v.verdicts[0].score - (-1.0 + 4.0 / 2f64.sqrt())).abs() < 1e-6);
+    assert_eq!(m.features_present, 2);
 }
 
 #[test]

@@ -1,16 +1,23 @@
 //! Training the linear model from labelled records (`imgate learn`).
 //!
-//! L2-regularised logistic regression, trained with AdaGrad over a deterministic shuffle. Features are those of
-//! [`super::features`] (binary presence, scaled by `1/sqrt(tokens)`), kept only if they occur in at least
-//! `min_df` documents: rare n-grams are where a model memorises its training data. The hand-written lexicon
-//! enters as one more input, `slog(lexicon score)`, whose weight is learned, so the model learns what the
-//! lexicon does not already say. After training, only the `max_features` strongest features are written.
+//! L2-regularised, class-weighted logistic regression over the features of [`super::features`] with sublinear,
+//! L2-normalised term frequencies (exactly what [`super::model`] scores), trained with AdaGrad over a
+//! deterministic shuffle. Generalisation over memorisation:
+//! * a feature must occur in at least `min_df` training documents (rare n-grams are where a model memorises);
+//! * after a first fit only the `max_features` strongest features are kept and the model is refitted on them,
+//!   so the document norm at scoring time (over the model's features) is the one it was trained with;
+//! * the hand-written lexicon enters as one more input, `slog(lexicon score)`, whose weight is learned.
+//!
+//! Thresholds are chosen by k-fold cross-validation inside the training part ([`cross_validate`]): per language,
+//! the out-of-fold score threshold with the best F1 among those whose false-positive rate stays within
+//! `max_fpr`. The chosen thresholds are folded into the per-language intercepts, so the shipped model's decision
+//! threshold is 0.
 
 use std::collections::HashMap;
 
-use super::corpus::Record;
+use super::corpus::{bucket, Record};
 use super::engine::slog;
-use super::features::for_each_feature;
+use super::features::scan_features;
 use super::model::LinearModel;
 use super::normalize::{Normalized, Normalizer};
 use super::obfuscate::Rng;
@@ -32,21 +39,39 @@ pub struct TrainOptions {
     /// Weight of positive examples in the loss (> 1 favours recall).
     pub positive_weight: f64,
     pub seed: u64,
+    /// Cross-validation folds used to choose the per-language thresholds (< 2: no CV, thresholds 0).
+    pub folds: u32,
+    /// Largest false-positive rate a chosen threshold may have on the out-of-fold scores.
+    pub max_fpr: f64,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            epochs: 12,
-            learning_rate: 0.5,
+            epochs: 15,
+            learning_rate: 0.3,
             l2: 1e-4,
             min_df: 3,
-            max_features: 40_000,
-            min_weight: 0.02,
+            max_features: 20_000,
+            min_weight: 0.01,
             positive_weight: 1.5,
             seed: 7,
+            folds: 5,
+            max_fpr: 0.015,
         }
     }
+}
+
+/// Precision, recall, F1 and false-positive rate of one language at its chosen threshold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CvMetrics {
+    pub lang: &'static str,
+    pub docs: usize,
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub fpr: f64,
 }
 
 /// Figures about a training run (also written as model comments).
@@ -56,117 +81,339 @@ pub struct TrainReport {
     pub positives: usize,
     pub candidate_features: usize,
     pub features_kept: usize,
+    /// Out-of-fold metrics per language (empty without CV).
+    pub cv: Vec<CvMetrics>,
 }
 
-struct Example {
-    feats: Vec<u32>,
-    scale: f64,
-    lex: f64,
+/// One featurised training document: sorted distinct feature keys with their counts.
+struct Doc {
+    feats: Vec<(u64, u32)>,
     zh: bool,
+    lex: f64,
+    y: bool,
+    bucket: u32,
+}
+
+/// The corpus after normalisation and feature extraction, plus one name per feature key (for the model file).
+struct Corpus {
+    docs: Vec<Doc>,
+    names: HashMap<u64, String>,
+}
+
+fn featurize(records: &[Record], lexicon: Option<&Classifier>) -> Corpus {
+    let norm = Normalizer::new();
+    let mut buf = Normalized::default();
+    let mut names: HashMap<u64, String> = HashMap::new();
+    let mut docs = Vec::with_capacity(records.len());
+    for r in records {
+        norm.normalize_into(&r.text, &mut buf);
+        let mut tf: HashMap<u64, u32> = HashMap::new();
+        scan_features(&buf.text, |k, s, e| {
+            *tf.entry(k).or_insert(0) += 1;
+            if !names.contains_key(&k) {
+                if let Some(t) = buf.text.get(s..e) {
+                    names.insert(k, t.to_string());
+                }
+            }
+        });
+        let mut feats: Vec<(u64, u32)> = tf.into_iter().collect();
+        feats.sort_unstable();
+        docs.push(Doc {
+            feats,
+            zh: buf.is_cjk(),
+            lex: lexicon.map_or(0.0, |c| slog(c.lexicon_raw_of(&[r.text.as_str()]))),
+            y: r.label,
+            bucket: bucket(&r.id),
+        });
+    }
+    Corpus { docs, names }
+}
+
+/// A sparse, L2-normalised example over a vocabulary.
+struct Example {
+    feats: Vec<(u32, f64)>,
+    zh: bool,
+    lex: f64,
     y: f64,
+}
+
+fn examples(corpus: &Corpus, idx: &[usize], vocab: &HashMap<u64, u32>) -> Vec<Example> {
+    idx.iter()
+        .filter_map(|&i| corpus.docs.get(i))
+        .map(|d| {
+            let mut feats: Vec<(u32, f64)> = d
+                .feats
+                .iter()
+                .filter_map(|(k, tf)| vocab.get(k).map(|&j| (j, 1.0 + f64::from(*tf).ln())))
+                .collect();
+            let norm = feats.iter().map(|f| f.1 * f.1).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                feats.iter_mut().for_each(|f| f.1 /= norm);
+            }
+            Example {
+                feats,
+                zh: d.zh,
+                lex: d.lex,
+                y: if d.y { 1.0 } else { 0.0 },
+            }
+        })
+        .collect()
 }
 
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Trains a model. `lexicon` is a classifier whose first category holds the lexicons the model will be used
-/// with (or `None` to train without a lexicon signal). `provenance` lines are written as comments.
-pub fn train(
-    records: &[Record],
-    lexicon: Option<&Classifier>,
-    opts: &TrainOptions,
-    provenance: &[String],
-) -> (LinearModel, TrainReport) {
-    let norm = Normalizer::new();
-    let mut buf = Normalized::default();
-    // Pass 1: document frequencies.
-    let mut df: HashMap<String, u32> = HashMap::new();
-    let mut docs: Vec<(Vec<String>, u32, bool, f64, bool)> = Vec::with_capacity(records.len());
-    for r in records {
-        norm.normalize_into(&r.text, &mut buf);
-        let mut fs: Vec<String> = Vec::new();
-        for_each_feature(&buf.text, |f| fs.push(f.to_string()));
-        fs.sort_unstable();
-        fs.dedup();
-        for f in &fs {
-            *df.entry(f.clone()).or_insert(0) += 1;
-        }
-        let lex = lexicon.map_or(0.0, |c| c.lexicon_raw_of(&[r.text.as_str()]));
-        docs.push((fs, buf.tokens(), buf.is_cjk(), lex, r.label));
-    }
-    let mut vocab: HashMap<String, u32> = HashMap::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut kept: Vec<(&String, &u32)> = df.iter().filter(|(_, n)| **n >= opts.min_df).collect();
-    kept.sort();
-    for (f, _) in kept {
-        vocab.insert(f.clone(), names.len() as u32);
-        names.push(f.clone());
-    }
-    let examples: Vec<Example> = docs
-        .into_iter()
-        .map(|(fs, tokens, zh, lex, y)| Example {
-            feats: fs.iter().filter_map(|f| vocab.get(f).copied()).collect(),
-            scale: 1.0 / f64::from(tokens).sqrt(),
-            lex: slog(lex),
-            zh,
-            y: if y { 1.0 } else { 0.0 },
-        })
-        .collect();
+/// A fitted model over a vocabulary of feature keys.
+struct Fit {
+    keys: Vec<u64>,
+    w: Vec<f64>,
+    bias_zh: f64,
+    bias_en: f64,
+    lex: f64,
+    candidates: usize,
+}
 
-    // Parameters: features, then bias zh, bias en, lexicon.
-    let n = names.len();
+impl Fit {
+    fn score(&self, d: &Doc, index: &HashMap<u64, u32>) -> f64 {
+        let mut dot = 0.0;
+        let mut norm2 = 0.0;
+        for (k, tf) in &d.feats {
+            if let Some(&j) = index.get(k) {
+                let v = 1.0 + f64::from(*tf).ln();
+                norm2 += v * v;
+                dot += v * self.w.get(j as usize).copied().unwrap_or(0.0);
+            }
+        }
+        let feats = if norm2 > 0.0 { dot / norm2.sqrt() } else { 0.0 };
+        let bias = if d.zh { self.bias_zh } else { self.bias_en };
+        bias + self.lex * d.lex + feats
+    }
+
+    fn index(&self) -> HashMap<u64, u32> {
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect()
+    }
+}
+
+/// AdaGrad on the class-weighted, L2-regularised logistic loss. `w` holds the feature weights followed by
+/// bias zh, bias en and the lexicon weight (the last three unregularised), and is updated in place.
+fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, opts: &TrainOptions) {
+    let n = w.len() - 3;
     let (bzh, ben, blex) = (n, n + 1, n + 2);
-    let mut w = vec![0.0f64; n + 3];
-    let mut g2 = vec![1e-8f64; n + 3];
-    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut g2 = vec![1e-8f64; w.len()];
+    let mut order: Vec<usize> = (0..ex.len()).collect();
     let mut rng = Rng::new(opts.seed);
-    let use_lex = lexicon.is_some();
     for _ in 0..opts.epochs {
         for i in (1..order.len()).rev() {
             let j = rng.below(i as u64 + 1) as usize;
             order.swap(i, j);
         }
         for &k in &order {
-            let ex = &examples[k];
-            let b = if ex.zh { bzh } else { ben };
-            let mut z = w[b] + if use_lex { w[blex] * ex.lex } else { 0.0 };
-            z += ex.scale * ex.feats.iter().map(|&f| w[f as usize]).sum::<f64>();
-            let cw = if ex.y > 0.5 {
+            let Some(e) = ex.get(k) else { continue };
+            let b = if e.zh { bzh } else { ben };
+            let mut z = w[b] + if use_lex { w[blex] * e.lex } else { 0.0 };
+            z += e.feats.iter().map(|&(f, v)| w[f as usize] * v).sum::<f64>();
+            let cw = if e.y > 0.5 {
                 opts.positive_weight
             } else {
                 1.0
             };
-            let g = cw * (sigmoid(z) - ex.y);
-            let mut step = |idx: usize, grad: f64, reg: bool| {
-                let grad = grad + if reg { opts.l2 * w[idx] } else { 0.0 };
+            let g = cw * (sigmoid(z) - e.y);
+            let mut step = |idx: usize, grad: f64, l2: f64| {
+                let grad = grad + l2 * w[idx];
                 g2[idx] += grad * grad;
                 w[idx] -= opts.learning_rate * grad / g2[idx].sqrt();
             };
-            step(b, g, false);
+            step(b, g, 0.0);
             if use_lex {
-                step(blex, g * ex.lex, false);
+                step(blex, g * e.lex, 0.0);
             }
-            for &f in &ex.feats {
-                step(f as usize, g * ex.scale, true);
+            for &(f, v) in &e.feats {
+                step(f as usize, g * v, opts.l2);
             }
         }
     }
+}
 
-    let mut feats: Vec<(String, f64)> = names
-        .iter()
-        .zip(w.iter())
-        .filter(|(_, w)| w.abs() >= opts.min_weight)
-        .map(|(n, w)| (n.clone(), (*w * 1e4).round() / 1e4))
+/// Fits on the documents `idx`: vocabulary by document frequency, first fit, pruning, refit.
+fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fit {
+    let mut df: HashMap<u64, u32> = HashMap::new();
+    for &i in idx {
+        if let Some(d) = corpus.docs.get(i) {
+            for (k, _) in &d.feats {
+                *df.entry(*k).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut keys: Vec<u64> = df
+        .into_iter()
+        .filter(|(_, n)| *n >= opts.min_df)
+        .map(|(k, _)| k)
         .collect();
-    feats.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
-    feats.truncate(opts.max_features);
+    keys.sort_unstable();
+    let candidates = keys.len();
+    let vocab: HashMap<u64, u32> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, i as u32))
+        .collect();
+    let mut w = vec![0.0f64; keys.len() + 3];
+    sgd(&examples(corpus, idx, &vocab), &mut w, use_lex, opts);
+    let n = keys.len();
+    let (bzh, ben, blex) = (w[n], w[n + 1], w[n + 2]);
+
+    // Keep the strongest features, then refit so the training norm is the scoring norm.
+    let mut order: Vec<usize> = (0..n).filter(|&i| w[i].abs() >= opts.min_weight).collect();
+    order.sort_by(|&a, &b| w[b].abs().total_cmp(&w[a].abs()).then(a.cmp(&b)));
+    order.truncate(opts.max_features);
+    order.sort_unstable();
+    let kept: Vec<u64> = order.iter().map(|&i| keys[i]).collect();
+    let vocab: HashMap<u64, u32> = kept
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, i as u32))
+        .collect();
+    let mut w2: Vec<f64> = order.iter().map(|&i| w[i]).collect();
+    w2.extend([bzh, ben, blex]);
+    sgd(&examples(corpus, idx, &vocab), &mut w2, use_lex, opts);
+    let m = kept.len();
+    Fit {
+        keys: kept,
+        bias_zh: w2[m],
+        bias_en: w2[m + 1],
+        lex: if use_lex { w2[m + 2] } else { 0.0 },
+        w: w2[..m].to_vec(),
+        candidates,
+    }
+}
+
+/// The threshold on `scores` (score, gold) with the best F1 among those with FPR <= `max_fpr`, and its metrics.
+fn choose_threshold(lang: &'static str, scores: &mut [(f64, bool)], max_fpr: f64) -> CvMetrics {
+    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let pos = scores.iter().filter(|s| s.1).count();
+    let neg = scores.len() - pos;
+    let mut best = CvMetrics {
+        lang,
+        docs: scores.len(),
+        threshold: scores.first().map_or(0.0, |s| s.0 + 1.0),
+        ..Default::default()
+    };
+    let (mut tp, mut fp) = (0usize, 0usize);
+    for i in 0..scores.len() {
+        if scores[i].1 {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        // Only cut between distinct scores.
+        if scores.get(i + 1).is_some_and(|n| n.0 == scores[i].0) {
+            continue;
+        }
+        let fpr = if neg > 0 { fp as f64 / neg as f64 } else { 0.0 };
+        if fpr > max_fpr {
+            break;
+        }
+        let precision = tp as f64 / (tp + fp) as f64;
+        let recall = if pos > 0 { tp as f64 / pos as f64 } else { 0.0 };
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
+        if f1 > best.f1 {
+            // Midway to the next lower score, so small shifts of the final model do not flip the edge case.
+            let next = scores.get(i + 1).map_or(scores[i].0 - 1.0, |n| n.0);
+            best = CvMetrics {
+                lang,
+                docs: scores.len(),
+                threshold: (scores[i].0 + next) / 2.0,
+                precision,
+                recall,
+                f1,
+                fpr,
+            };
+        }
+    }
+    best
+}
+
+/// k-fold cross-validation by record bucket (`bucket % folds`): out-of-fold scores per language and the chosen
+/// thresholds.
+pub fn cross_validate(
+    records: &[Record],
+    lexicon: Option<&Classifier>,
+    opts: &TrainOptions,
+) -> Vec<CvMetrics> {
+    let corpus = featurize(records, lexicon);
+    cv(&corpus, lexicon.is_some(), opts)
+}
+
+fn cv(corpus: &Corpus, use_lex: bool, opts: &TrainOptions) -> Vec<CvMetrics> {
+    let k = opts.folds.max(2);
+    let mut zh: Vec<(f64, bool)> = Vec::new();
+    let mut en: Vec<(f64, bool)> = Vec::new();
+    for f in 0..k {
+        let (test, train): (Vec<usize>, Vec<usize>) =
+            (0..corpus.docs.len()).partition(|&i| corpus.docs[i].bucket % k == f);
+        let m = fit(corpus, &train, use_lex, opts);
+        let index = m.index();
+        for &i in &test {
+            let d = &corpus.docs[i];
+            let s = m.score(d, &index);
+            if d.zh {
+                zh.push((s, d.y));
+            } else {
+                en.push((s, d.y));
+            }
+        }
+    }
+    vec![
+        choose_threshold("zh", &mut zh, opts.max_fpr),
+        choose_threshold("en", &mut en, opts.max_fpr),
+    ]
+}
+
+/// Trains a model. `lexicon` is a classifier whose first category holds the lexicons the model will be used
+/// with (or `None` to train without a lexicon signal). `provenance` lines are written as comments. With
+/// `opts.folds >= 2`, thresholds are chosen by cross-validation and folded into the intercepts.
+pub fn train(
+    records: &[Record],
+    lexicon: Option<&Classifier>,
+    opts: &TrainOptions,
+    provenance: &[String],
+) -> (LinearModel, TrainReport) {
+    let corpus = featurize(records, lexicon);
+    let use_lex = lexicon.is_some();
+    let cv_metrics = if opts.folds >= 2 {
+        cv(&corpus, use_lex, opts)
+    } else {
+        Vec::new()
+    };
+    let all: Vec<usize> = (0..corpus.docs.len()).collect();
+    let m = fit(&corpus, &all, use_lex, opts);
+    let threshold = |lang: &str| {
+        cv_metrics
+            .iter()
+            .find(|c| c.lang == lang)
+            .map_or(0.0, |c| c.threshold)
+    };
+    let mut feats: Vec<(String, f64)> = m
+        .keys
+        .iter()
+        .zip(m.w.iter())
+        .filter_map(|(k, w)| corpus.names.get(k).map(|n| (n.clone(), round4(*w))))
+        .collect();
     feats.sort_by(|a, b| a.0.cmp(&b.0));
     let report = TrainReport {
-        docs: examples.len(),
-        positives: examples.iter().filter(|e| e.y > 0.5).count(),
-        candidate_features: n,
+        docs: corpus.docs.len(),
+        positives: corpus.docs.iter().filter(|d| d.y).count(),
+        candidate_features: m.candidates,
         features_kept: feats.len(),
+        cv: cv_metrics.clone(),
     };
     let mut comments: Vec<String> = provenance.to_vec();
     comments.push(format!(
@@ -174,18 +421,79 @@ pub fn train(
         report.docs, report.positives, report.candidate_features, opts.min_df, report.features_kept
     ));
     comments.push(format!(
-        "options: epochs {} learning_rate {} l2 {} positive_weight {} min_weight {} seed {}",
-        opts.epochs, opts.learning_rate, opts.l2, opts.positive_weight, opts.min_weight, opts.seed
+        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} seed {} folds {} max_fpr {}",
+        opts.epochs, opts.learning_rate, opts.l2, opts.positive_weight, opts.max_features, opts.min_weight,
+        opts.seed, opts.folds, opts.max_fpr
     ));
     comments.push(
-        "features: CJK char 1-3-grams, Latin words and word bigrams; value 1/sqrt(tokens)".into(),
+        "features: CJK char 1-3-grams, English non-stop words and word bigrams; value (1 + ln tf) / L2 norm"
+            .into(),
     );
+    for c in &cv_metrics {
+        comments.push(format!(
+            "cv {}: {} docs, threshold {:.4} folded into bias; precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
+            c.lang, c.docs, c.threshold, c.precision, c.recall, c.f1, c.fpr
+        ));
+    }
     let model = LinearModel {
-        bias_zh: w[bzh],
-        bias_en: w[ben],
-        lexicon_scale: use_lex.then_some(w[blex]),
+        bias_zh: round4(m.bias_zh - threshold("zh")),
+        bias_en: round4(m.bias_en - threshold("en")),
+        lexicon_scale: use_lex.then_some(round4(m.lex)),
         features: feats,
         comments,
     };
     (model, report)
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: usize, text: &str, label: bool) -> Record {
+        Record {
+            id: format!("r{id}"),
+            lang: "en".into(),
+            text: text.into(),
+            label,
+        }
+    }
+
+    #[test]
+    fn learns_a_separable_toy_corpus() {
+        let mut rs = Vec::new();
+        for i in 0..60 {
+            rs.push(rec(i, "the minister told parliament about the vote", true));
+            rs.push(rec(100 + i, "the striker scored a late goal in the match", false));
+            rs.push(rec(200 + i, "国务院 外交部 发言人 会谈", true));
+            rs.push(rec(300 + i, "联赛 比赛 进球 球队", false));
+        }
+        let opts = TrainOptions {
+            min_df: 2,
+            folds: 3,
+            ..TrainOptions::default()
+        };
+        let (m, r) = train(&rs, None, &opts, &["test".into()]);
+        assert_eq!(r.docs, 240);
+        assert!(r.cv.iter().all(|c| c.f1 > 0.99), "{:?}", r.cv);
+        let parsed = LinearModel::parse("m", &m.to_text());
+        assert!(parsed.is_ok(), "{parsed:?}");
+        let w = |f: &str| m.features.iter().find(|x| x.0 == f).map_or(0.0, |x| x.1);
+        assert!(w("parliament") > 0.0 && w("goal") < 0.0);
+        assert!(w("外交") > 0.0 && w("比赛") < 0.0);
+    }
+
+    #[test]
+    fn threshold_respects_fpr() {
+        let mut s = vec![(3.0, true), (2.0, false), (1.0, true), (0.0, false), (-1.0, false)];
+        let c = choose_threshold("en", &mut s, 0.0);
+        assert!(c.threshold > 2.0 && c.threshold < 3.0);
+        assert_eq!(c.fpr, 0.0);
+        let c = choose_threshold("en", &mut s, 0.5);
+        assert!(c.threshold > 0.0 && c.threshold < 1.0, "{c:?}");
+        assert!((c.recall - 1.0).abs() < 1e-9);
+    }
 }

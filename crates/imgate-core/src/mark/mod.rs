@@ -9,8 +9,8 @@
 //! gateway is authoritative, so whatever the upstream put in that member is overwritten,
 //! duplicates included.
 //!
-//! The body is never re-serialised: [`scan`] validates it strictly and reports spans,
-//! [`walk`] runs the selectors over it, and [`splice`] copies it with a few byte ranges
+//! The body is never re-serialised: `scan` validates it strictly and reports spans,
+//! `walk` runs the selectors over it, and `splice` copies it with a few byte ranges
 //! replaced. Untouched bytes (key order, whitespace, number spelling, escapes) reach the
 //! client exactly as the upstream sent them. Anything that is not strict JSON is an
 //! error, and the gateway fails closed on errors.

@@ -1,0 +1,137 @@
+//! The request side of enforced routes: media type, encoding, the whole body read and
+//! strictly parsed, then the route's rules. Whatever cannot be fully inspected is
+//! refused, never forwarded.
+
+use super::body;
+use crate::config::{EnforcedRules, Policy};
+use bytes::Bytes;
+use chrono::{Datelike, TimeDelta, Utc};
+use imgate_core::body::{parse_strict_object, FormFields, InspectedBody};
+use imgate_core::decision::Rejection;
+use imgate_core::register::{BodyKind, ForwardBody, MaskedField};
+use imgate_core::validate::Date;
+use pingora::proxy::Session;
+
+/// What inspection concluded for a request that may go upstream.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// Bytes to forward instead of the received body (a rule rewrote it).
+    pub replacement: Option<Bytes>,
+    /// Set once the replacement went upstream: any later body chunk is dropped.
+    pub replaced: bool,
+    /// Masked personal fields, for the audit trail.
+    pub masked: Vec<MaskedField>,
+}
+
+/// Inspects the request against `rules`.
+pub async fn inspect_request(
+    session: &mut Session,
+    policy: &Policy,
+    rules: &EnforcedRules,
+) -> Result<Inspection, Rejection> {
+    let Some(kind) = rules.request_body() else {
+        return Ok(Inspection::default());
+    };
+    refuse_content_encoding(session)?;
+    check_media_type(session, kind)?;
+    let raw = body::read_whole(session, policy.max_body).await?;
+    let parsed = parse(kind, &raw)?;
+    let mut inspection = Inspection::default();
+    if let Some(register) = &rules.register {
+        let outcome = register.check(&parsed, &raw, today()?)?;
+        if let ForwardBody::Replaced(bytes) = outcome.body {
+            inspection.replacement = Some(Bytes::from(bytes));
+        }
+        inspection.masked = outcome.masked;
+    }
+    Ok(inspection)
+}
+
+fn parse(kind: BodyKind, raw: &[u8]) -> Result<InspectedBody, Rejection> {
+    match kind {
+        BodyKind::Json => parse_strict_object(raw)
+            .map(InspectedBody::Json)
+            .map_err(|e| {
+                Rejection::new(
+                    400,
+                    e.code(),
+                    format!("{e}; send one JSON object with unique keys"),
+                )
+            }),
+        BodyKind::Form => FormFields::parse(raw)
+            .map(InspectedBody::Form)
+            .map_err(|e| Rejection::new(400, e.code(), e.to_string())),
+    }
+}
+
+/// Compressed request bodies are refused: the gateway would have to inspect something
+/// other than the bytes it forwards.
+fn refuse_content_encoding(session: &Session) -> Result<(), Rejection> {
+    let encoded = session
+        .req_header()
+        .headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if encoded {
+        return Err(Rejection::new(
+            415,
+            "body.encoding_unsupported",
+            "compressed request bodies are not accepted on this route; send it without Content-Encoding",
+        ));
+    }
+    Ok(())
+}
+
+/// The route's allow-list: `application/json` for JSON rules, form encoding for form rules;
+/// a `charset` parameter, if any, must be UTF-8.
+fn check_media_type(session: &Session, kind: BodyKind) -> Result<(), Rejection> {
+    let expected = match kind {
+        BodyKind::Json => "application/json",
+        BodyKind::Form => "application/x-www-form-urlencoded",
+    };
+    let headers = &session.req_header().headers;
+    let mut values = headers.get_all(http::header::CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(unsupported(expected));
+    };
+    let value = value.to_str().map_err(|_| unsupported(expected))?;
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case(expected) {
+        return Err(unsupported(expected));
+    }
+    for param in parts {
+        let Some((name, val)) = param.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("charset") {
+            let charset = val.trim().trim_matches('"');
+            if !charset.eq_ignore_ascii_case("utf-8") && !charset.eq_ignore_ascii_case("utf8") {
+                return Err(unsupported(expected));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unsupported(expected: &str) -> Rejection {
+    Rejection::new(
+        415,
+        "body.unsupported_media_type",
+        format!("this route accepts `Content-Type: {expected}` (UTF-8) only"),
+    )
+}
+
+/// Today's date in China Standard Time (UTC+8, no daylight saving): resident ID birth
+/// dates are Chinese calendar dates.
+fn today() -> Result<Date, Rejection> {
+    let now = Utc::now() + TimeDelta::hours(8);
+    Date::new(now.year(), now.month(), now.day()).ok_or_else(|| {
+        Rejection::new(
+            500,
+            "gateway.internal",
+            "the gateway could not read its clock",
+        )
+    })
+}
