@@ -45,6 +45,11 @@ fn main() -> ExitCode {
             upstream_listen,
             log_format.map(Into::into),
         )),
+        Command::BaselineProxy {
+            listen,
+            upstream,
+            threads,
+        } => imgate::ops::baseline::run(listen, upstream, threads),
         Command::DemoUpstream {
             listen,
             publishers,

@@ -78,4 +78,14 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// A plain pingora proxy with no policy (the load bench's overhead baseline).
+    #[command(hide = true)]
+    BaselineProxy {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        upstream: SocketAddr,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
 }

@@ -217,11 +217,7 @@ fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, opts: &TrainOptions) {
             let b = if e.zh { bzh } else { ben };
             let mut z = w[b] + if use_lex { w[blex] * e.lex } else { 0.0 };
             z += e.feats.iter().map(|&(f, v)| w[f as usize] * v).sum::<f64>();
-            let cw = if e.y > 0.5 {
-                opts.positive_weight
-            } else {
-                1.0
-            };
+            let cw = if e.y > 0.5 { opts.positive_weight } else { 1.0 };
             let g = cw * (sigmoid(z) - e.y);
             let mut step = |idx: usize, grad: f64, l2: f64| {
                 let grad = grad + l2 * w[idx];
@@ -467,7 +463,11 @@ mod tests {
         let mut rs = Vec::new();
         for i in 0..60 {
             rs.push(rec(i, "the minister told parliament about the vote", true));
-            rs.push(rec(100 + i, "the striker scored a late goal in the match", false));
+            rs.push(rec(
+                100 + i,
+                "the striker scored a late goal in the match",
+                false,
+            ));
             rs.push(rec(200 + i, "国务院 外交部 发言人 会谈", true));
             rs.push(rec(300 + i, "联赛 比赛 进球 球队", false));
         }
@@ -488,7 +488,13 @@ mod tests {
 
     #[test]
     fn threshold_respects_fpr() {
-        let mut s = vec![(3.0, true), (2.0, false), (1.0, true), (0.0, false), (-1.0, false)];
+        let mut s = vec![
+            (3.0, true),
+            (2.0, false),
+            (1.0, true),
+            (0.0, false),
+            (-1.0, false),
+        ];
         let c = choose_threshold("en", &mut s, 0.0);
         assert!(c.threshold > 2.0 && c.threshold < 3.0);
         assert_eq!(c.fpr, 0.0);
