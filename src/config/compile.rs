@@ -3,12 +3,19 @@
 
 use super::error::ConfigError;
 use super::schema::{self, Action, LogFormat, MethodOverridePolicy, RawConfig};
+use crate::lookups::{
+    build_approval, build_identity, ApprovalRegistry, BuildContext, IdentitySource,
+};
+use imgate_core::classify::Classifier;
 use imgate_core::envelope::EnvelopeSpec;
+use imgate_core::mark::MarkRule;
+use imgate_core::publish::PublishRule;
 use imgate_core::register::{BodyKind, RegisterContext, RegisterRule};
 use imgate_core::route::{Methods, RouteTable};
 use sha2::{Digest, Sha256};
 use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The largest body the gateway can inspect and then replay upstream: pingora's HTTP/1
@@ -73,6 +80,12 @@ pub struct Policy {
     pub max_body: usize,
     pub method_override: MethodOverridePolicy,
     pub envelope: EnvelopeSpec,
+    /// The restricted-category classifier (empty when no category is defined).
+    pub classifier: Arc<Classifier>,
+    /// Who is calling; present when a route needs it.
+    pub identity: Option<Arc<dyn IdentitySource>>,
+    /// Approved publishers; present when a route needs it.
+    pub approval: Option<Arc<dyn ApprovalRegistry>>,
 }
 
 /// What a matched route does.
@@ -100,23 +113,37 @@ impl RouteAction {
 #[derive(Debug)]
 pub struct EnforcedRules {
     pub register: Option<RegisterRule>,
+    pub publish: Option<PublishRule>,
+    pub mark: Option<MarkRule>,
 }
 
 impl EnforcedRules {
     /// How the request body must be encoded, when a request-side rule reads it.
     pub fn request_body(&self) -> Option<BodyKind> {
-        self.register.as_ref().map(RegisterRule::body_kind)
+        match (&self.register, &self.publish) {
+            (Some(register), _) => Some(register.body_kind()),
+            (None, Some(_)) => Some(BodyKind::Json),
+            (None, None) => None,
+        }
     }
 }
 
-pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config, ConfigError> {
+pub(super) fn compile(
+    path: &Path,
+    text: &str,
+    raw: RawConfig,
+    options: &super::LoadOptions,
+) -> Result<Config, ConfigError> {
     let at = |span: std::ops::Range<usize>, message: String| {
         ConfigError::at_offset(path, text, span.start, message)
     };
     let base = path.parent().unwrap_or(Path::new("."));
 
     // Listener.
-    let listen = raw.listen.address.get_ref().clone();
+    let listen = options
+        .listen
+        .clone()
+        .unwrap_or_else(|| raw.listen.address.get_ref().clone());
     if listen.to_socket_addrs().is_err() {
         return Err(at(
             raw.listen.address.span(),
@@ -153,6 +180,9 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
     }
     let mut addresses = Vec::new();
     for address in up.addresses.get_ref() {
+        if options.upstream.is_some() {
+            break;
+        }
         if address.get_ref().to_socket_addrs().is_err() {
             return Err(at(
                 address.span(),
@@ -163,6 +193,9 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
             ));
         }
         addresses.push(address.get_ref().clone());
+    }
+    if let Some(upstream) = &options.upstream {
+        addresses.push(upstream.clone());
     }
     let sni = up.sni.clone().unwrap_or_else(|| {
         addresses[0]
@@ -199,6 +232,31 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
         divisions: None,
     };
 
+    let classifier = Arc::new(compile_categories(path, text, base, &raw.categories)?);
+
+    // Lookups: identity and approval sources.
+    let scheme = if upstream.tls { "https" } else { "http" };
+    let lookup_context = BuildContext {
+        base_dir: base,
+        upstream_base: format!("{scheme}://{}", upstream.addresses[0]),
+        runtime: crate::runtime::background().clone(),
+    };
+    let identity = match &raw.identity {
+        Some(spec) => Some(
+            build_identity(spec.get_ref(), &lookup_context)
+                .map_err(|e| at(spec.span(), format!("identity.{e}")))?,
+        ),
+        None => None,
+    };
+    let approval = match &raw.approval {
+        Some(spec) => Some(
+            build_approval(spec.get_ref(), &lookup_context)
+                .map_err(|e| at(spec.span(), format!("approval.{e}")))?,
+        ),
+        None => None,
+    };
+    let category_names: Vec<&str> = classifier.categories().collect();
+
     // Routes.
     let mut routes = RouteTable::new();
     for route in &raw.routes {
@@ -209,7 +267,21 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
             .name
             .clone()
             .unwrap_or_else(|| format!("{} {}", route.methods.get_ref().join(","), template));
-        let action = compile_route_rules(route, &register_context, &at)?;
+        let action = compile_route_rules(route, &register_context, &category_names, &at)?;
+        if let RouteAction::Enforce(rules) = &action {
+            if rules.publish.is_some() && (identity.is_none() || approval.is_none()) {
+                return Err(at(
+                    route.path.span(),
+                    "a `publish` route needs an [identity] and an [approval] section".to_owned(),
+                ));
+            }
+            if rules.mark.is_some() && approval.is_none() {
+                return Err(at(
+                    route.path.span(),
+                    "a `mark` route needs an [approval] section".to_owned(),
+                ));
+            }
+        }
         routes
             .insert(methods, template, RouteRules { name, action })
             .map_err(|e| at(route.path.span(), e.to_string()))?;
@@ -226,6 +298,9 @@ pub(super) fn compile(path: &Path, text: &str, raw: RawConfig) -> Result<Config,
         max_body: max_body as usize,
         method_override: raw.gateway.method_override,
         envelope: raw.errors,
+        classifier,
+        identity,
+        approval,
     };
     let server = ServerSettings {
         listen,
@@ -266,18 +341,9 @@ fn compile_methods(list: &[String]) -> Result<Methods, String> {
 fn compile_route_rules(
     route: &schema::RouteSection,
     register_context: &RegisterContext,
+    categories: &[&str],
     at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
 ) -> Result<RouteAction, ConfigError> {
-    for (rule, table) in [("publish", &route.publish), ("mark", &route.mark)] {
-        if let Some(table) = table {
-            return Err(at(
-                table.span(),
-                format!(
-                    "the `{rule}` rule is not supported by this build of imgate yet; remove it"
-                ),
-            ));
-        }
-    }
     let register = match &route.register {
         Some(spec) => Some(
             RegisterRule::compile(spec.get_ref(), register_context)
@@ -285,7 +351,45 @@ fn compile_route_rules(
         ),
         None => None,
     };
-    let has_rules = register.is_some();
+    let publish = match &route.publish {
+        Some(spec) => {
+            if let Some(register) = &route.register {
+                return Err(at(
+                    register.span(),
+                    "a route cannot both `register` and `publish`; split it".to_owned(),
+                ));
+            }
+            Some(
+                PublishRule::compile(spec.get_ref(), categories)
+                    .map_err(|e| at(spec.span(), e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    let mark = match &route.mark {
+        Some(spec) => {
+            let core_spec = spec.get_ref().clone().map_max_body(|size| size.0);
+            let rule =
+                MarkRule::compile(&core_spec).map_err(|e| at(spec.span(), format!("mark: {e}")))?;
+            if rule.header().is_some() && rule.path_param().is_none() {
+                return Err(at(
+                    spec.span(),
+                    "mark: `header` needs `id_from_path`: response headers go out before the body names its accounts".to_owned(),
+                ));
+            }
+            if let Some(param) = rule.path_param() {
+                if !route.path.get_ref().contains(&format!("{{{param}}}")) {
+                    return Err(at(
+                        spec.span(),
+                        format!("mark: `id_from_path = \"{param}\"` but the route path has no `{{{param}}}`"),
+                    ));
+                }
+            }
+            Some(rule)
+        }
+        None => None,
+    };
+    let has_rules = register.is_some() || publish.is_some() || mark.is_some();
     match route.action.as_ref() {
         Some(action) if has_rules => Err(at(
             action.span(),
@@ -295,9 +399,62 @@ fn compile_route_rules(
             Action::Deny => RouteAction::Deny,
             Action::Pass => RouteAction::Pass,
         }),
-        None if has_rules => Ok(RouteAction::Enforce(Box::new(EnforcedRules { register }))),
+        None if has_rules => Ok(RouteAction::Enforce(Box::new(EnforcedRules {
+            register,
+            publish,
+            mark,
+        }))),
         None => Ok(RouteAction::Pass),
     }
+}
+
+/// Builds the classifier from `[categories.*]`, reading lexicon, model and domain files
+/// relative to the config folder. Errors inside those files point into them.
+fn compile_categories(
+    path: &Path,
+    text: &str,
+    base: &Path,
+    categories: &toml::Spanned<
+        std::collections::BTreeMap<String, toml::Spanned<imgate_core::classify::CategorySpec>>,
+    >,
+) -> Result<Classifier, ConfigError> {
+    let specs: Vec<(String, imgate_core::classify::CategorySpec)> = categories
+        .get_ref()
+        .iter()
+        .map(|(name, spec)| (name.clone(), spec.get_ref().clone()))
+        .collect();
+    let mut read = |relative: &str| -> Result<String, String> {
+        let file = schema::resolve(base, Path::new(relative));
+        std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))
+    };
+    Classifier::build(&specs, &mut read).map_err(|e| {
+        use imgate_core::classify::BuildError;
+        let span_of = |category: &str| {
+            categories
+                .get_ref()
+                .get(category)
+                .map(|s| s.span())
+                .unwrap_or_else(|| categories.span())
+        };
+        match e {
+            BuildError::Syntax {
+                file,
+                line,
+                column,
+                message,
+            } => ConfigError::at_line(
+                &schema::resolve(base, Path::new(&file)),
+                line,
+                column,
+                message,
+            ),
+            BuildError::Read { ref category, .. }
+            | BuildError::Invalid { ref category, .. }
+            | BuildError::Automaton { ref category, .. } => {
+                ConfigError::at_offset(path, text, span_of(category).start, e.to_string())
+            }
+        }
+    })
 }
 
 /// Reads the HMAC key for `pii = "hmac"` fields from a file or the environment.

@@ -17,20 +17,42 @@ pub use error::ConfigError;
 
 use std::path::Path;
 
+/// Command-line settings that win over the file (applied before anything is built, so
+/// lookups that default to the upstream see the overridden address).
+#[derive(Debug, Default, Clone)]
+pub struct LoadOptions {
+    pub listen: Option<String>,
+    pub upstream: Option<String>,
+}
+
 /// Reads, validates and compiles the configuration file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// Like [`load`], with command-line overrides.
+pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigError::whole_file(path, format!("cannot read the configuration file: {e}"))
     })?;
-    load_from_str(path, &text)
+    load_from_str_with(path, &text, options)
 }
 
 /// Validates and compiles configuration `text`, as if read from `path` (which names the
 /// file in errors and anchors relative paths).
 pub fn load_from_str(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    load_from_str_with(path, text, &LoadOptions::default())
+}
+
+/// Like [`load_from_str`], with command-line overrides.
+pub fn load_from_str_with(
+    path: &Path,
+    text: &str,
+    options: &LoadOptions,
+) -> Result<Config, ConfigError> {
     let raw: schema::RawConfig = toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         ConfigError::at_offset(path, text, offset, e.message().trim_end().to_owned())
     })?;
-    compile::compile(path, text, raw)
+    compile::compile(path, text, raw, options)
 }

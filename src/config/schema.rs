@@ -25,6 +25,14 @@ pub struct RawConfig {
     pub logging: LoggingSection,
     #[serde(default)]
     pub pii: PiiSection,
+    /// Who is calling (needed by `publish` routes).
+    pub identity: Option<Spanned<crate::lookups::IdentitySpec>>,
+    /// Which accounts are approved publishers (needed by `publish` and `mark` routes).
+    pub approval: Option<Spanned<crate::lookups::ApprovalSpec>>,
+    /// Restricted content categories, by name (see `imgate_core::classify::CategorySpec`).
+    #[serde(default = "defaults::no_categories")]
+    pub categories:
+        Spanned<std::collections::BTreeMap<String, Spanned<imgate_core::classify::CategorySpec>>>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RouteSection>,
 }
@@ -185,8 +193,10 @@ pub struct RouteSection {
     pub action: Option<Spanned<Action>>,
     /// Real-name registration rule (see `imgate_core::register`).
     pub register: Option<Spanned<imgate_core::register::RegisterSpec>>,
-    pub publish: Option<Spanned<toml::Table>>,
-    pub mark: Option<Spanned<toml::Table>>,
+    /// Publishing rule (see `imgate_core::publish`).
+    pub publish: Option<Spanned<imgate_core::publish::PublishSpec>>,
+    /// Response marking rule (see `imgate_core::mark`).
+    pub mark: Option<Spanned<imgate_core::mark::MarkSpec<ByteSize>>>,
 }
 
 mod defaults {
@@ -224,6 +234,11 @@ mod defaults {
     }
     pub fn yes() -> bool {
         true
+    }
+    pub fn no_categories(
+    ) -> Spanned<std::collections::BTreeMap<String, Spanned<imgate_core::classify::CategorySpec>>>
+    {
+        Spanned::new(0..0, Default::default())
     }
     pub fn any_method() -> Spanned<Vec<String>> {
         Spanned::new(0..0, vec!["*".to_owned()])

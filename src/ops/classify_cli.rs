@@ -100,6 +100,9 @@ pub struct LearnArgs {
     /// Largest out-of-fold false-positive rate a chosen threshold may have.
     #[arg(long = "max-fpr", default_value_t = TrainOptions::default().max_fpr)]
     pub max_fpr: f64,
+    /// Smoothing of the naive-Bayes log-count-ratio input scaling (NB-LR); 0 disables it.
+    #[arg(long = "nb-alpha", default_value_t = TrainOptions::default().nb_alpha)]
+    pub nb_alpha: f64,
 }
 
 /// `imgate eval`: precision, recall, F1, false-positive rate and throughput on a labelled corpus.
@@ -205,6 +208,7 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
         seed: args.seed,
         folds: args.folds,
         max_fpr: args.max_fpr,
+        nb_alpha: args.nb_alpha,
     };
     let inputs: Vec<String> = args
         .corpus

@@ -4,10 +4,12 @@
 
 use super::body;
 use crate::config::{EnforcedRules, Policy};
+use crate::lookups::IdentityErrorKind;
 use bytes::Bytes;
 use chrono::{Datelike, TimeDelta, Utc};
 use imgate_core::body::{parse_strict_object, FormFields, InspectedBody};
 use imgate_core::decision::Rejection;
+use imgate_core::publish::{not_approved, PublishRule};
 use imgate_core::register::{BodyKind, ForwardBody, MaskedField};
 use imgate_core::validate::Date;
 use pingora::proxy::Session;
@@ -21,6 +23,10 @@ pub struct Inspection {
     pub replaced: bool,
     /// Masked personal fields, for the audit trail.
     pub masked: Vec<MaskedField>,
+    /// The authenticated poster on publish routes.
+    pub account: Option<String>,
+    /// Restricted categories the post matched (all approved, or it was refused).
+    pub categories: Vec<String>,
 }
 
 /// Inspects the request against `rules`.
@@ -32,11 +38,15 @@ pub async fn inspect_request(
     let Some(kind) = rules.request_body() else {
         return Ok(Inspection::default());
     };
+    let mut inspection = Inspection::default();
+    // Who is posting comes first: without an identity there is nothing to decide.
+    if rules.publish.is_some() {
+        inspection.account = Some(identify(session, policy).await?);
+    }
     refuse_content_encoding(session)?;
     check_media_type(session, kind)?;
     let raw = body::read_whole(session, policy.max_body).await?;
     let parsed = parse(kind, &raw)?;
-    let mut inspection = Inspection::default();
     if let Some(register) = &rules.register {
         let outcome = register.check(&parsed, &raw, today()?)?;
         if let ForwardBody::Replaced(bytes) = outcome.body {
@@ -44,7 +54,103 @@ pub async fn inspect_request(
         }
         inspection.masked = outcome.masked;
     }
+    if let (Some(publish), InspectedBody::Json(body), Some(account)) =
+        (&rules.publish, &parsed, inspection.account.as_deref())
+    {
+        inspection.categories = decide_publish(policy, publish, body, account).await?;
+    }
     Ok(inspection)
+}
+
+async fn identify(session: &Session, policy: &Policy) -> Result<String, Rejection> {
+    let Some(identity) = &policy.identity else {
+        return Err(Rejection::new(
+            500,
+            "gateway.internal",
+            "no identity source is configured",
+        ));
+    };
+    let peer = session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip());
+    identity
+        .identify(session.req_header(), peer)
+        .await
+        .map(|id| id.account_id)
+        .map_err(|e| {
+            let message = match e.kind() {
+                IdentityErrorKind::Missing => {
+                    "sign in first: this route needs `Authorization: Bearer <token>`"
+                }
+                IdentityErrorKind::Invalid => {
+                    "the credential is not valid or has expired; sign in again"
+                }
+                IdentityErrorKind::Unavailable => {
+                    "the gateway cannot verify who you are right now; try again later"
+                }
+            };
+            Rejection::new(e.status().as_u16(), e.code(), message)
+        })
+}
+
+/// Classifies the post and checks the poster's approval for every restricted category
+/// it falls in. Returns those categories (all approved).
+async fn decide_publish(
+    policy: &Policy,
+    rule: &PublishRule,
+    body: &serde_json::Value,
+    account: &str,
+) -> Result<Vec<String>, Rejection> {
+    let extracted = rule.extract(body)?;
+    rule.check_author(&extracted, account)?;
+    let classification = policy.classifier.classify(&extracted.document());
+    let restricted: Vec<String> = rule
+        .restricted_matches(&classification)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    for verdict in &classification.verdicts {
+        tracing::info!(
+            target: "imgate::audit",
+            event = "classification",
+            account,
+            category = %verdict.category,
+            score = verdict.score,
+            threshold = verdict.threshold,
+            matched = verdict.matched,
+            terms = %verdict
+                .evidence
+                .terms
+                .iter()
+                .take(8)
+                .map(|t| t.term.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
+            domain = verdict.evidence.domain.as_ref().map(|d| d.entry.as_str()),
+        );
+    }
+    if restricted.is_empty() {
+        return Ok(restricted);
+    }
+    let Some(approval) = &policy.approval else {
+        return Err(Rejection::new(
+            500,
+            "gateway.internal",
+            "no approval source is configured",
+        ));
+    };
+    let approved = approval.categories(account).await.map_err(|e| {
+        Rejection::new(
+            e.status().as_u16(),
+            e.code(),
+            "the gateway cannot check publishing approval right now; try again later",
+        )
+    })?;
+    if let Some(category) = restricted.iter().find(|c| !approved.allows(c)) {
+        return Err(not_approved(category));
+    }
+    Ok(restricted)
 }
 
 fn parse(kind: BodyKind, raw: &[u8]) -> Result<InspectedBody, Rejection> {

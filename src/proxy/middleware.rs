@@ -6,6 +6,7 @@
 //! in its [`ImgateCtx`], so a reload never changes the rules under a request in flight.
 
 use super::inspect::{self, Inspection};
+use super::marking::{self, MarkState};
 use super::respond;
 use crate::config::schema::{Action, MethodOverridePolicy};
 use crate::config::{EnforcedRules, Policy, RouteAction};
@@ -68,6 +69,9 @@ pub struct ImgateCtx {
     upstream_started: Option<Instant>,
     upstream_time: Option<Duration>,
     inspection: Inspection,
+    /// The path parameter a mark rule reads the account id from.
+    mark_param: Option<String>,
+    mark: MarkState,
 }
 
 impl ImgateCtx {
@@ -113,6 +117,8 @@ impl Imgate {
             upstream_started: None,
             upstream_time: None,
             inspection: Inspection::default(),
+            mark_param: None,
+            mark: MarkState::Off,
         }
     }
 
@@ -221,7 +227,19 @@ impl Imgate {
         if !valid_utf8 {
             return Err(non_canonical(&canonical.path, "bytes that are not UTF-8"));
         }
+        if let Some(param) = enforced.mark.as_ref().and_then(|m| m.path_param()) {
+            ctx.mark_param = found.param(param).map(str::to_owned);
+        }
         Ok(Some(enforced))
+    }
+
+    /// The enforced rules of the request's route, if any.
+    fn rules<'c>(ctx: &'c ImgateCtx) -> Option<&'c EnforcedRules> {
+        let policy = ctx.policy.as_ref()?;
+        match &policy.routes.routes().get(ctx.route?)?.action {
+            RouteAction::Enforce(rules) => Some(rules),
+            _ => None,
+        }
     }
 
     /// Adjusts the request sent upstream: request id, forwarding headers, stripped headers.
@@ -248,6 +266,20 @@ impl Imgate {
                     upstream_request.remove_header(name);
                 }
             }
+            // A trusted-header identity is only believed from trusted peers; from anyone
+            // else it must not reach the upstream either, which may trust it blindly.
+            if let Some(identity) = &policy.identity {
+                let peer = session
+                    .client_addr()
+                    .and_then(|a| a.as_inet())
+                    .map(|a| a.ip());
+                for name in identity.strip_headers(peer) {
+                    upstream_request.remove_header(name);
+                }
+            }
+        }
+        if Self::rules(ctx).is_some_and(|r| r.mark.is_some()) {
+            marking::prepare_upstream_request(upstream_request)?;
         }
         if let (false, Some(replacement)) = (ctx.inspection.replaced, &ctx.inspection.replacement) {
             upstream_request.remove_header("transfer-encoding");
@@ -276,21 +308,45 @@ impl Imgate {
         Ok(())
     }
 
-    /// Rewrites buffered response bodies on marked routes (none yet: passes through).
+    /// Buffers and marks the response body on `mark` routes.
     pub fn response_body_filter(
         &self,
         _session: &mut Session,
-        _body: &mut Option<Bytes>,
-        _end_of_stream: bool,
-        _ctx: &mut ImgateCtx,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut ImgateCtx,
     ) -> Result<Option<Duration>> {
+        if matches!(ctx.mark, MarkState::Off) {
+            return Ok(None);
+        }
+        let Some(policy) = ctx.policy.clone() else {
+            return Ok(None);
+        };
+        let Some(rule) = mark_rule(&policy, ctx.route) else {
+            return Ok(None);
+        };
+        let approved = |id: &str| {
+            policy
+                .approval
+                .as_ref()
+                .is_some_and(|a| a.is_approved_cached(id))
+        };
+        let param = ctx.mark_param.clone();
+        marking::on_body_chunk(
+            &mut ctx.mark,
+            rule,
+            body,
+            end_of_stream,
+            param.as_deref(),
+            &approved,
+        )?;
         Ok(None)
     }
 
     /// Adjusts the response header sent to the client.
     pub async fn response_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         response: &mut ResponseHeader,
         ctx: &mut ImgateCtx,
     ) -> Result<()> {
@@ -298,6 +354,39 @@ impl Imgate {
             ctx.upstream_time = Some(started.elapsed());
         }
         response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        let Some(policy) = ctx.policy.clone() else {
+            return Ok(());
+        };
+        let Some(rule) = mark_rule(&policy, ctx.route) else {
+            return Ok(());
+        };
+        let approved = |id: &str| {
+            policy
+                .approval
+                .as_ref()
+                .is_some_and(|a| a.is_approved_cached(id))
+        };
+        ctx.mark = marking::on_response_header(
+            rule,
+            response,
+            session.req_header(),
+            ctx.mark_param.as_deref(),
+            &approved,
+            &policy.envelope,
+            &ctx.request_id,
+        )?;
+        if matches!(ctx.mark, MarkState::Replaced(_)) {
+            ctx.outcome = Outcome::Rejected(Cow::Borrowed("mark.unmarkable"));
+        }
+        if session.req_header().version == http::Version::HTTP_10
+            && matches!(
+                ctx.mark,
+                MarkState::Buffering { .. } | MarkState::Replaced(_)
+            )
+        {
+            // No chunked framing for HTTP/1.0: the body ends when the connection closes.
+            session.set_keepalive(None);
+        }
         Ok(())
     }
 
@@ -355,6 +444,14 @@ impl Imgate {
             error = error.map(|e| e.etype().as_str()),
             "request"
         );
+    }
+}
+
+/// The mark rule of route `index` in `policy`, if it has one.
+fn mark_rule(policy: &Policy, index: Option<usize>) -> Option<&imgate_core::mark::MarkRule> {
+    match &policy.routes.routes().get(index?)?.action {
+        RouteAction::Enforce(rules) => rules.mark.as_ref(),
+        _ => None,
     }
 }
 

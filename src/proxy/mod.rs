@@ -4,6 +4,7 @@
 mod body;
 mod gateway;
 mod inspect;
+mod marking;
 mod middleware;
 mod respond;
 mod upstream;

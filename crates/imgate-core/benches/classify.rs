@@ -3,7 +3,7 @@
 //! routine on one thread).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use imgate_core::classify::{CategorySpec, Classifier, Document};
+use imgate_core::classify::{CategorySpec, Classifier, Document, Normalized, Normalizer};
 
 /// The shipped `conf/` folder; `IMGATE_CONF_DIR` overrides it.
 fn conf_dir() -> String {
@@ -54,6 +54,15 @@ fn bench(c: &mut Criterion) {
                 texts: vec![text.as_str()],
                 ..Default::default()
             })
+        })
+    });
+    // Normalisation alone, to see how the time of classify() splits.
+    let norm = Normalizer::new();
+    let mut buf = Normalized::default();
+    g.bench_function("normalize_16k", |b| {
+        b.iter(|| {
+            norm.normalize_into(&text, &mut buf);
+            buf.text.len()
         })
     });
     g.throughput(Throughput::Bytes(headline.len() as u64));

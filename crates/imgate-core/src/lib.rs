@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod mark;
 pub mod mask;
 pub mod path;
+pub mod publish;
 pub mod register;
 pub mod route;
 pub mod validate;

@@ -59,6 +59,7 @@ impl Matcher {
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
                 .byte_classes(true)
+                .prefilter(false)
                 .build(&patterns);
             let ac = match dfa {
                 Ok(ac) => ac,

@@ -191,10 +191,35 @@ fn fold_char(c: char, out: &mut String) {
 
 const DELETE: u32 = 0x7FFF_FFFF;
 const MULTI: u32 = 0x8000_0000;
+/// Single-char entries: the output char in the low 21 bits, its [`Class`] in bits 24..26.
+const CHAR_MASK: u32 = 0x001F_FFFF;
+const CLASS_SHIFT: u32 = 24;
+
+/// What the sequence steps need to know about an output character, precomputed so the hot loop does no range
+/// matching.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Other = 0,
+    Cjk = 1,
+    Separator = 2,
+    Ascii = 3,
+}
+
+fn class_of(c: char) -> Class {
+    if c.is_ascii() {
+        Class::Ascii
+    } else if is_cjk(c) {
+        Class::Cjk
+    } else if is_separator(c) {
+        Class::Separator
+    } else {
+        Class::Other
+    }
+}
 
 /// Precomputed per-character folding for the BMP.
 struct Table {
-    /// Either the single output char, [`DELETE`], or [`MULTI`] | len << 24 | offset into `pool`.
+    /// Either a single output char with its class, [`DELETE`], or [`MULTI`] | len << 24 | offset into `pool`.
     entries: Vec<u32>,
     pool: String,
 }
@@ -215,7 +240,7 @@ fn table() -> &'static Table {
             let mut it = tmp.chars();
             let entry = match (it.next(), it.next()) {
                 (None, _) => DELETE,
-                (Some(one), None) => one as u32,
+                (Some(one), None) => one as u32 | (class_of(one) as u32) << CLASS_SHIFT,
                 _ => {
                     let off = pool.len() as u32;
                     pool.push_str(&tmp);
@@ -261,79 +286,113 @@ struct Emitter<'a> {
     last: Last,
     /// Output length before a separator run that directly follows a CJK character.
     pending: Option<usize>,
+    /// Whether the last output byte is an ASCII alphanumeric / a space (or the output is empty).
+    prev_alnum: bool,
+    prev_space: bool,
 }
 
 impl Emitter<'_> {
     #[inline]
-    fn push_byte(&mut self, b: u8, src: u32) {
-        // Only ever called with ASCII bytes.
-        self.out.text.push(b as char);
-        self.out.map.push(src);
+    fn push_str(&mut self, s: &str, src: u32) {
+        self.out.text.push_str(s);
+        self.out.map.extend(std::iter::repeat_n(src, s.len()));
+        self.prev_alnum = false;
+        self.prev_space = false;
+    }
+
+    /// A separator follows: if it directly follows a CJK character, remember where the run started.
+    #[inline]
+    fn separator(&mut self) {
+        if self.last == Last::Cjk && self.pending.is_none() {
+            self.pending = Some(self.out.text.len());
+        }
     }
 
     #[inline]
-    fn emit(&mut self, c: char, src: u32) {
-        if c.is_ascii() {
-            self.emit_ascii(c as u8, src);
-            return;
-        }
-        if is_cjk(c) {
-            if let Some(p) = self.pending.take() {
-                self.out.text.truncate(p);
-                self.out.map.truncate(p);
+    fn emit(&mut self, c: char, class: Class, src: u32) {
+        match class {
+            Class::Ascii => self.emit_ascii(c as u8, src),
+            Class::Cjk => {
+                if let Some(p) = self.pending.take() {
+                    self.out.text.truncate(p);
+                    self.out.map.truncate(p);
+                }
+                self.last = Last::Cjk;
+                self.out.cjk_chars += 1;
+                let mut buf = [0u8; 4];
+                self.push_str(c.encode_utf8(&mut buf), src);
             }
-            self.last = Last::Cjk;
-            self.out.cjk_chars += 1;
-        } else if is_separator(c) {
-            if self.last == Last::Cjk && self.pending.is_none() {
-                self.pending = Some(self.out.text.len());
+            Class::Separator => {
+                self.separator();
+                let mut buf = [0u8; 4];
+                self.push_str(c.encode_utf8(&mut buf), src);
             }
-        } else {
-            self.pending = None;
-            self.last = Last::Other;
-        }
-        let mut buf = [0u8; 4];
-        let s = c.encode_utf8(&mut buf);
-        self.out.text.push_str(s);
-        for _ in 0..s.len() {
-            self.out.map.push(src);
+            Class::Other => {
+                self.pending = None;
+                self.last = Last::Other;
+                let mut buf = [0u8; 4];
+                self.push_str(c.encode_utf8(&mut buf), src);
+            }
         }
     }
 
     #[inline]
     fn emit_ascii(&mut self, b: u8, src: u32) {
         if b.is_ascii_alphanumeric() {
-            let b = b.to_ascii_lowercase();
-            let prev_alnum = self
-                .out
-                .text
-                .as_bytes()
-                .last()
-                .is_some_and(|p| p.is_ascii_alphanumeric());
-            if !prev_alnum {
+            if !self.prev_alnum {
                 self.out.latin_words += 1;
             }
             self.pending = None;
             self.last = Last::Other;
-            self.push_byte(b, src);
-        } else if b == b' ' || b.is_ascii_whitespace() {
-            match self.out.text.as_bytes().last() {
-                None | Some(b' ') => {}
-                Some(_) => {
-                    if self.last == Last::Cjk && self.pending.is_none() {
-                        self.pending = Some(self.out.text.len());
-                    }
-                    self.push_byte(b' ', src);
-                }
+            self.out.text.push(b.to_ascii_lowercase() as char);
+            self.out.map.push(src);
+            self.prev_alnum = true;
+            self.prev_space = false;
+        } else if b.is_ascii_whitespace() {
+            if !self.prev_space && !self.out.text.is_empty() {
+                self.separator();
+                self.out.text.push(' ');
+                self.out.map.push(src);
+                self.prev_alnum = false;
+                self.prev_space = true;
             }
         } else if b.is_ascii_control() {
             // Other C0 controls carry nothing: drop.
         } else {
-            if self.last == Last::Cjk && self.pending.is_none() {
-                self.pending = Some(self.out.text.len());
-            }
-            self.push_byte(b, src);
+            self.separator();
+            self.out.text.push(b as char);
+            self.out.map.push(src);
+            self.prev_alnum = false;
+            self.prev_space = false;
         }
+    }
+
+    /// Copies a run of visible ASCII (`!`..=`~`) in bulk. Only valid when no CJK separator run can be pending
+    /// (`last != Cjk`), because then punctuation changes no state and letters only need lower-casing.
+    #[inline]
+    fn ascii_run(&mut self, run: &str, src: u32) {
+        let from = self.out.text.len();
+        self.out.text.push_str(run);
+        if let Some(t) = self.out.text.get_mut(from..) {
+            t.make_ascii_lowercase();
+        }
+        self.out.map.extend(src..src + run.len() as u32);
+        let mut prev = self.prev_alnum;
+        let mut any = false;
+        for b in run.bytes() {
+            let a = b.is_ascii_alphanumeric();
+            if a && !prev {
+                self.out.latin_words += 1;
+            }
+            any |= a;
+            prev = a;
+        }
+        if any {
+            self.pending = None;
+            self.last = Last::Other;
+        }
+        self.prev_alnum = prev;
+        self.prev_space = false;
     }
 }
 
@@ -352,15 +411,35 @@ impl Normalizer {
             out,
             last: Last::Start,
             pending: None,
+            prev_alnum: false,
+            prev_space: false,
         };
         let bytes = input.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
+                if em.last != Last::Cjk && (0x21..0x7F).contains(&b) {
+                    let start = i;
+                    while i < bytes.len() && (0x21..0x7F).contains(&bytes[i]) {
+                        i += 1;
+                    }
+                    if let Some(run) = input.get(start..i) {
+                        em.ascii_run(run, start as u32);
+                    }
+                    continue;
+                }
                 em.emit_ascii(b, i as u32);
                 i += 1;
                 continue;
+            }
+            if (0xE0..0xF0).contains(&b) {
+                // Three-byte UTF-8 (all CJK): copy a run of characters that fold to themselves in bulk.
+                let n = self.cjk_identity_run(input, i, &mut em);
+                if n > 0 {
+                    i += n;
+                    continue;
+                }
             }
             let Some(c) = input.get(i..).and_then(|s| s.chars().next()) else {
                 break;
@@ -368,19 +447,33 @@ impl Normalizer {
             let len = c.len_utf8();
             let src = i as u32;
             let cp = c as u32;
-            if cp < 0x10000 {
-                let e = self.table.entries[cp as usize];
+            if let Some(&e) = self.table.entries.get(cp as usize) {
                 if e == DELETE {
                 } else if e & MULTI == 0 {
-                    if let Some(o) = char::from_u32(e) {
-                        em.emit(o, src);
+                    let class = match (e >> CLASS_SHIFT) & 3 {
+                        1 => Class::Cjk,
+                        2 => Class::Separator,
+                        3 => Class::Ascii,
+                        _ => Class::Other,
+                    };
+                    if let Some(o) = char::from_u32(e & CHAR_MASK) {
+                        if class == Class::Cjk && o == c && em.pending.is_none() {
+                            // Common case: a simplified CJK character that folds to itself.
+                            em.last = Last::Cjk;
+                            em.out.cjk_chars += 1;
+                            if let Some(s) = input.get(i..i + len) {
+                                em.push_str(s, src);
+                            }
+                        } else {
+                            em.emit(o, class, src);
+                        }
                     }
                 } else {
                     let off = (e & 0x00FF_FFFF) as usize;
                     let n = ((e >> 24) & 0x7F) as usize;
                     if let Some(s) = self.table.pool.get(off..off + n) {
                         for o in s.chars() {
-                            em.emit(o, src);
+                            em.emit(o, class_of(o), src);
                         }
                     }
                 }
@@ -388,11 +481,58 @@ impl Normalizer {
                 let mut tmp = String::new();
                 fold_char(c, &mut tmp);
                 for o in tmp.chars() {
-                    em.emit(o, src);
+                    em.emit(o, class_of(o), src);
                 }
             }
             i += len;
         }
+    }
+
+    /// Copies the run of three-byte characters starting at `i` that are CJK and fold to themselves (plain
+    /// simplified Chinese), returning its length in bytes (0 if the first character is not such a character or a
+    /// separator run is pending, which the general path handles).
+    #[inline]
+    fn cjk_identity_run(&self, input: &str, start: usize, em: &mut Emitter<'_>) -> usize {
+        if em.pending.is_some() {
+            return 0;
+        }
+        let bytes = input.as_bytes();
+        let map_len = em.out.map.len();
+        let mut i = start;
+        let mut count = 0u32;
+        while let (Some(&b0), Some(&b1), Some(&b2)) =
+            (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2))
+        {
+            if !(0xE0..0xF0).contains(&b0) {
+                break;
+            }
+            let cp =
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            let Some(&e) = self.table.entries.get(cp as usize) else {
+                break;
+            };
+            if e != cp | (Class::Cjk as u32) << CLASS_SHIFT {
+                break;
+            }
+            let src = i as u32;
+            em.out.map.extend_from_slice(&[src, src, src]);
+            count += 1;
+            i += 3;
+        }
+        if count == 0 {
+            return 0;
+        }
+        // `start..i` starts and ends at three-byte sequence starts, so `get` cannot fail; stay consistent anyway.
+        let Some(run) = input.get(start..i) else {
+            em.out.map.truncate(map_len);
+            return 0;
+        };
+        em.out.text.push_str(run);
+        em.out.cjk_chars += count;
+        em.last = Last::Cjk;
+        em.prev_alnum = false;
+        em.prev_space = false;
+        i - start
     }
 
     /// Convenience: normalises into a fresh buffer.
@@ -482,6 +622,9 @@ mod tests {
         assert_eq!(n("政 ★ 治"), "政治");
         // Not between two CJK characters: kept.
         assert_eq!(n("政- abc"), "政- abc");
+        // Bulk paths (ASCII runs, plain CJK runs) keep the same rules.
+        assert_eq!(n("国务院--总理 A-B 国-a 国 a"), "国务院总理 a-b 国-a 国 a");
+        assert_eq!(n("国·務\u{200B}院 PM"), "国务院 pm");
         assert_eq!(n("a - b"), "a - b");
     }
 

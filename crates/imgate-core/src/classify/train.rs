@@ -43,6 +43,8 @@ pub struct TrainOptions {
     pub folds: u32,
     /// Largest false-positive rate a chosen threshold may have on the out-of-fold scores.
     pub max_fpr: f64,
+    /// Smoothing of the naive-Bayes log-count ratios that scale the inputs (NB-LR); 0 disables the scaling.
+    pub nb_alpha: f64,
 }
 
 impl Default for TrainOptions {
@@ -50,14 +52,15 @@ impl Default for TrainOptions {
         TrainOptions {
             epochs: 15,
             learning_rate: 0.3,
-            l2: 1e-4,
+            l2: 3e-4,
             min_df: 3,
-            max_features: 20_000,
+            max_features: 8_000,
             min_weight: 0.01,
             positive_weight: 1.5,
             seed: 7,
             folds: 5,
             max_fpr: 0.015,
+            nb_alpha: 0.5,
         }
     }
 }
@@ -110,9 +113,9 @@ fn featurize(records: &[Record], lexicon: Option<&Classifier>) -> Corpus {
         let mut tf: HashMap<u64, u32> = HashMap::new();
         scan_features(&buf.text, |k, s, e| {
             *tf.entry(k).or_insert(0) += 1;
-            if !names.contains_key(&k) {
+            if let std::collections::hash_map::Entry::Vacant(v) = names.entry(k) {
                 if let Some(t) = buf.text.get(s..e) {
-                    names.insert(k, t.to_string());
+                    v.insert(t.to_string());
                 }
             }
         });
@@ -137,7 +140,14 @@ struct Example {
     y: f64,
 }
 
-fn examples(corpus: &Corpus, idx: &[usize], vocab: &HashMap<u64, u32>) -> Vec<Example> {
+/// `scale[j]` multiplies feature `j` after normalisation (the norm is taken before scaling, as at scoring time,
+/// where the scale is folded into the stored weight).
+fn examples(
+    corpus: &Corpus,
+    idx: &[usize],
+    vocab: &HashMap<u64, u32>,
+    scale: &[f64],
+) -> Vec<Example> {
     idx.iter()
         .filter_map(|&i| corpus.docs.get(i))
         .map(|d| {
@@ -148,7 +158,9 @@ fn examples(corpus: &Corpus, idx: &[usize], vocab: &HashMap<u64, u32>) -> Vec<Ex
                 .collect();
             let norm = feats.iter().map(|f| f.1 * f.1).sum::<f64>().sqrt();
             if norm > 0.0 {
-                feats.iter_mut().for_each(|f| f.1 /= norm);
+                for f in feats.iter_mut() {
+                    f.1 *= scale.get(f.0 as usize).copied().unwrap_or(1.0) / norm;
+                }
             }
             Example {
                 feats,
@@ -235,6 +247,29 @@ fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, opts: &TrainOptions) {
     }
 }
 
+/// Naive-Bayes log-count ratios `|ln(p_j / q_j)|` of presence counts (smoothed by `alpha`), the NB-LR input
+/// scale: it lets the L2 penalty favour features that separate the classes. All 1 when `alpha` is 0.
+fn nb_ratios(corpus: &Corpus, idx: &[usize], vocab: &HashMap<u64, u32>, alpha: f64) -> Vec<f64> {
+    if alpha <= 0.0 {
+        return vec![1.0; vocab.len()];
+    }
+    let mut p = vec![alpha; vocab.len()];
+    let mut q = vec![alpha; vocab.len()];
+    for d in idx.iter().filter_map(|&i| corpus.docs.get(i)) {
+        let v = if d.y { &mut p } else { &mut q };
+        for (k, _) in &d.feats {
+            if let Some(&j) = vocab.get(k) {
+                v[j as usize] += 1.0;
+            }
+        }
+    }
+    let (sp, sq) = (p.iter().sum::<f64>(), q.iter().sum::<f64>());
+    p.iter()
+        .zip(&q)
+        .map(|(a, b)| ((a / sp) / (b / sq)).ln().abs().max(1e-3))
+        .collect()
+}
+
 /// Fits on the documents `idx`: vocabulary by document frequency, first fit, pruning, refit.
 fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fit {
     let mut df: HashMap<u64, u32> = HashMap::new();
@@ -257,9 +292,19 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
         .enumerate()
         .map(|(i, k)| (*k, i as u32))
         .collect();
+    let scale = nb_ratios(corpus, idx, &vocab, opts.nb_alpha);
     let mut w = vec![0.0f64; keys.len() + 3];
-    sgd(&examples(corpus, idx, &vocab), &mut w, use_lex, opts);
+    sgd(
+        &examples(corpus, idx, &vocab, &scale),
+        &mut w,
+        use_lex,
+        opts,
+    );
     let n = keys.len();
+    // From here on, weights are effective weights (input scale folded in).
+    for (wi, s) in w.iter_mut().zip(&scale) {
+        *wi *= s;
+    }
     let (bzh, ben, blex) = (w[n], w[n + 1], w[n + 2]);
 
     // Keep the strongest features, then refit so the training norm is the scoring norm.
@@ -273,10 +318,19 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
         .enumerate()
         .map(|(i, k)| (*k, i as u32))
         .collect();
-    let mut w2: Vec<f64> = order.iter().map(|&i| w[i]).collect();
+    let kept_scale: Vec<f64> = order.iter().map(|&i| scale[i]).collect();
+    let mut w2: Vec<f64> = order.iter().map(|&i| w[i] / scale[i]).collect();
     w2.extend([bzh, ben, blex]);
-    sgd(&examples(corpus, idx, &vocab), &mut w2, use_lex, opts);
+    sgd(
+        &examples(corpus, idx, &vocab, &kept_scale),
+        &mut w2,
+        use_lex,
+        opts,
+    );
     let m = kept.len();
+    for (wi, s) in w2.iter_mut().zip(&kept_scale) {
+        *wi *= s;
+    }
     Fit {
         keys: kept,
         bias_zh: w2[m],
@@ -417,9 +471,9 @@ pub fn train(
         report.docs, report.positives, report.candidate_features, opts.min_df, report.features_kept
     ));
     comments.push(format!(
-        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} seed {} folds {} max_fpr {}",
+        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} nb_alpha {} seed {} folds {} max_fpr {}",
         opts.epochs, opts.learning_rate, opts.l2, opts.positive_weight, opts.max_features, opts.min_weight,
-        opts.seed, opts.folds, opts.max_fpr
+        opts.nb_alpha, opts.seed, opts.folds, opts.max_fpr
     ));
     comments.push(
         "features: CJK char 1-3-grams, English non-stop words and word bigrams; value (1 + ln tf) / L2 norm"

@@ -1,0 +1,300 @@
+//! Figures of a run: per-scenario tables on stdout, ratios, and the JSON report.
+
+use crate::check::{Check, Outcome};
+use crate::generator::Tally;
+use crate::scenario::{Rules, ScenarioId, Variant};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The targets the issue asks the gateway to hold, against plain pingora on the same request.
+pub const GOALS: [(ScenarioId, f64); 3] = [
+    (ScenarioId::Passthrough, 0.95),
+    (ScenarioId::Publish, 0.85),
+    (ScenarioId::Marked, 0.75),
+];
+
+/// One target driven with one scenario.
+pub struct Measurement {
+    pub target: &'static str,
+    pub tally: Tally,
+    pub window: Duration,
+    /// Server CPU time (proxy and demo server together) and the proxy's alone, over the window
+    /// plus warm-up, divided by all requests answered then.
+    pub server_cpu_us_per_req: Option<f64>,
+    pub proxy_cpu_us_per_req: Option<f64>,
+    /// The generator's CPU use over the run, as a fraction of one core (near 1.0 means the
+    /// generator may be the bottleneck).
+    pub client_cpu_share: Option<f64>,
+}
+
+impl Measurement {
+    pub fn rps(&self) -> f64 {
+        self.tally.requests as f64 / self.window.as_secs_f64().max(1e-9)
+    }
+
+    fn percentile_us(&self, q: f64) -> f64 {
+        self.tally.latency.value_at_quantile(q) as f64 / 1_000.0
+    }
+
+    fn json(&self, variants: &[Variant]) -> Value {
+        let t = &self.tally;
+        let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut by_variant = Map::new();
+        for (variant, counts) in variants.iter().zip(&t.statuses) {
+            for (status, n) in counts {
+                *statuses.entry(*status).or_default() += n;
+            }
+            let counts: Map<String, Value> = counts
+                .iter()
+                .map(|(s, n)| (s.to_string(), json!(n)))
+                .collect();
+            by_variant.insert(variant.kind.name(), Value::Object(counts));
+        }
+        json!({
+            "requests": t.requests,
+            "rps": round(self.rps(), 1),
+            "latency_us": {
+                "p50": round(self.percentile_us(0.5), 1),
+                "p90": round(self.percentile_us(0.9), 1),
+                "p99": round(self.percentile_us(0.99), 1),
+                "p99_9": round(self.percentile_us(0.999), 1),
+                "max": round(t.latency.max() as f64 / 1_000.0, 1),
+                "mean": round(t.latency.mean() / 1_000.0, 1),
+            },
+            "errors": t.errors(),
+            "transport_errors": t.transport_errors,
+            "unexpected_status": t.unexpected,
+            "statuses": statuses.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<Map<_, _>>(),
+            "statuses_by_request": by_variant,
+            "reasons": t.codes,
+            "reasons_sampled": { "parsed": t.code_sampled, "error_responses": t.code_total },
+            "server_cpu_us_per_req": self.server_cpu_us_per_req.map(|v| round(v, 1)),
+            "proxy_cpu_us_per_req": self.proxy_cpu_us_per_req.map(|v| round(v, 1)),
+            "client_cpu_share": self.client_cpu_share.map(|v| round(v, 2)),
+            "samples": t.samples,
+        })
+    }
+}
+
+/// All measurements of one scenario, in target order.
+pub struct ScenarioResult {
+    pub id: ScenarioId,
+    pub variants: Vec<Variant>,
+    pub measurements: Vec<Measurement>,
+}
+
+impl ScenarioResult {
+    fn get(&self, target: &str) -> Option<&Measurement> {
+        self.measurements.iter().find(|m| m.target == target)
+    }
+
+    /// imgate's throughput over `baseline`'s, on the same requests.
+    pub fn ratio(&self, baseline: &str) -> Option<f64> {
+        let gateway = self.get("imgate")?.rps();
+        let base = self.get(baseline)?.rps();
+        (base > 0.0).then(|| gateway / base)
+    }
+
+    /// The table of this scenario, as printed after it ran.
+    pub fn print(&self) {
+        println!(
+            "\n{:<8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7} {:>10}  statuses",
+            "target", "req/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "errors", "CPU µs/req"
+        );
+        for m in &self.measurements {
+            let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+            for counts in &m.tally.statuses {
+                for (s, n) in counts {
+                    *statuses.entry(*s).or_default() += n;
+                }
+            }
+            let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+            println!(
+                "{:<8} {:>9.0} {:>8.0} {:>8.0} {:>8.0} {:>9.0} {:>7} {:>10}  {}",
+                m.target,
+                m.rps(),
+                m.percentile_us(0.5),
+                m.percentile_us(0.9),
+                m.percentile_us(0.99),
+                m.percentile_us(0.999),
+                m.tally.errors(),
+                m.server_cpu_us_per_req
+                    .map_or("-".into(), |v| format!("{v:.1}")),
+                statuses.join(" ")
+            );
+        }
+        for m in &self.measurements {
+            if !m.tally.codes.is_empty() {
+                let codes: Vec<String> = m
+                    .tally
+                    .codes
+                    .iter()
+                    .map(|(c, n)| format!("{c}×{n}"))
+                    .collect();
+                let sampled = if m.tally.code_sampled < m.tally.code_total {
+                    format!(
+                        " (parsed {} of {} error answers)",
+                        m.tally.code_sampled, m.tally.code_total
+                    )
+                } else {
+                    String::new()
+                };
+                println!("  {} decisions: {}{sampled}", m.target, codes.join(", "));
+            }
+            for sample in &m.tally.samples {
+                println!("  {} error: {sample}", m.target);
+            }
+        }
+        if self.variants.len() > 1 {
+            for m in self.measurements.iter().filter(|m| m.target == "imgate") {
+                let parts: Vec<String> = self
+                    .variants
+                    .iter()
+                    .zip(&m.tally.statuses)
+                    .map(|(v, counts)| {
+                        let c: Vec<String> =
+                            counts.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+                        format!("{} → {}", v.kind.name(), c.join(" "))
+                    })
+                    .collect();
+                println!("  imgate by request: {}", parts.join("; "));
+            }
+        }
+        let fmt = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.3}"));
+        println!(
+            "  ratios: imgate/pingora {}  imgate/direct {}",
+            fmt(self.ratio("pingora")),
+            fmt(self.ratio("direct"))
+        );
+    }
+}
+
+/// Settings echoed in the report, so a figure can be traced to how it was made.
+pub struct RunInfo {
+    pub command: String,
+    pub mode: String,
+    pub connections: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub threads: usize,
+    pub pinning: String,
+    pub rules: Rules,
+    pub quick: bool,
+}
+
+/// The JSON report: `ratios` at the top level (the three the issue names, plus the other
+/// scenarios and the ratios against the demo server), then every figure.
+pub fn json_report(
+    info: &RunInfo,
+    results: &[ScenarioResult],
+    checks: &[Check],
+    wrk: &[Value],
+) -> Value {
+    let mut ratios = Map::new();
+    for id in [
+        ScenarioId::Passthrough,
+        ScenarioId::Publish,
+        ScenarioId::Marked,
+    ] {
+        ratios.insert(format!("{id}_vs_pingora"), Value::Null);
+    }
+    for r in results {
+        ratios.insert(format!("{}_vs_pingora", r.id), opt(r.ratio("pingora")));
+    }
+    for r in results {
+        ratios.insert(format!("{}_vs_direct", r.id), opt(r.ratio("direct")));
+    }
+    let goals: Map<String, Value> = GOALS
+        .iter()
+        .map(|(id, goal)| {
+            let measured = results.iter().find(|r| r.id == *id).and_then(|r| r.ratio("pingora"));
+            (
+                format!("{id}_vs_pingora"),
+                json!({ "goal": goal, "measured": opt(measured), "met": measured.map(|m| m >= *goal) }),
+            )
+        })
+        .collect();
+    let scenarios: Map<String, Value> = results
+        .iter()
+        .map(|r| {
+            let mut entry = Map::new();
+            for m in &r.measurements {
+                entry.insert(m.target.to_string(), m.json(&r.variants));
+            }
+            entry.insert("ratio_vs_pingora".into(), opt(r.ratio("pingora")));
+            entry.insert("ratio_vs_direct".into(), opt(r.ratio("direct")));
+            (r.id.to_string(), Value::Object(entry))
+        })
+        .collect();
+    json!({
+        "ratios": ratios,
+        "goals": goals,
+        "scenarios": scenarios,
+        "settings": {
+            "command": info.command,
+            "mode": info.mode,
+            "connections": info.connections,
+            "duration_s": info.duration.as_secs_f64(),
+            "warmup_s": info.warmup.as_secs_f64(),
+            "server_threads": info.threads,
+            "pinning": info.pinning,
+            "quick": info.quick,
+        },
+        "rules_in_config": info.rules,
+        "machine": machine(),
+        "checks": checks,
+        "wrk": wrk,
+    })
+}
+
+/// Prints the correctness checks; returns how many failed.
+pub fn print_checks(checks: &[Check]) -> usize {
+    let mut failed = 0;
+    let mut pending = 0;
+    for c in checks {
+        match &c.outcome {
+            Outcome::Pass => {}
+            Outcome::Pending(why) => {
+                pending += 1;
+                println!("  pending rule  {:<8} {}: {why}", c.target, c.request);
+            }
+            Outcome::Fail(why) => {
+                failed += 1;
+                println!("  FAIL          {:<8} {}: {why}", c.target, c.request);
+            }
+        }
+    }
+    println!(
+        "correctness: {} checks, {} passed, {pending} pending rule, {failed} failed",
+        checks.len(),
+        checks.len() - pending - failed
+    );
+    failed
+}
+
+fn machine() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .map(|k| k.trim().to_string());
+    json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).ok(),
+        "cpu_model": model,
+        "kernel": kernel,
+    })
+}
+
+fn opt(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, |v| json!(round(v, 4)))
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}

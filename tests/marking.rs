@@ -1,0 +1,183 @@
+//! The verified-publisher marker end to end on the demo: every shape, spoofing, framing,
+//! encodings, HTTP/1.0 and HEAD, keep-alive.
+
+mod common;
+
+use common::http::{request, Connection};
+use common::Harness;
+use serde_json::{json, Value};
+
+/// Creates posts directly on the demo server (not through the gateway).
+fn seed_posts(h: &Harness) {
+    let client = reqwest::blocking::Client::new();
+    for user in ["xinhua", "alice", "mallory"] {
+        let login: Value = client
+            .post(h.upstream_url("/api/v1/sessions"))
+            .json(&json!({"username": user, "password": format!("{user}-pass")}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let token = login["token"].as_str().unwrap();
+        for i in 0..3 {
+            let resp = client
+                .post(h.upstream_url("/api/v1/posts"))
+                .bearer_auth(token)
+                .json(&json!({"content": format!("post {i} by {user}")}))
+                .send()
+                .unwrap();
+            assert_eq!(resp.status(), 201);
+        }
+    }
+}
+
+fn markers(body: &Value) -> Vec<(String, Value)> {
+    body["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["author"]["id"].as_str().unwrap().to_owned(),
+                p["author"]["verified_publisher"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn assert_marked(pairs: &[(String, Value)]) {
+    assert!(!pairs.is_empty());
+    for (id, marker) in pairs {
+        let expected = id == "u-xinhua";
+        assert_eq!(marker, &Value::Bool(expected), "{id}");
+    }
+}
+
+#[test]
+fn the_timeline_marks_every_author_and_overwrites_the_spoofed_marker() {
+    let h = Harness::start();
+    seed_posts(&h);
+    let direct: Value = reqwest::blocking::get(h.upstream_url("/api/v1/timeline?limit=50"))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        markers(&direct)
+            .iter()
+            .any(|(id, m)| id == "u-mallory" && m == &Value::Bool(true)),
+        "demo spoofs"
+    );
+    for framing in [None, Some(("X-Demo-Chunked", "1"))] {
+        let headers: Vec<(&str, &str)> = framing.into_iter().collect();
+        let resp = h.raw(&request("GET", "/api/v1/timeline?limit=50", &headers, b""));
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("content-type"), Some("application/json"));
+        assert!(resp.header("etag").is_none() && resp.header("content-length").is_none());
+        assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+        let body = resp.json();
+        assert_eq!(body["posts"].as_array().unwrap().len(), 9);
+        assert_marked(&markers(&body));
+    }
+}
+
+#[test]
+fn single_post_created_post_and_account_responses_are_marked() {
+    let h = Harness::start();
+    seed_posts(&h);
+    let resp = h.raw(&request("GET", "/api/v1/posts/p-1", &[], b""));
+    assert_eq!(resp.json()["post"]["author"]["verified_publisher"], true);
+    let resp = h.raw(&request("GET", "/api/v1/posts/p-7", &[], b""));
+    assert_eq!(resp.json()["post"]["author"]["id"], "u-mallory");
+    assert_eq!(resp.json()["post"]["author"]["verified_publisher"], false);
+    for (id, expected) in [("u-xinhua", true), ("u-alice", false), ("u-mallory", false)] {
+        let resp = h.raw(&request("GET", &format!("/api/v1/accounts/{id}"), &[], b""));
+        assert_eq!(resp.status, 200);
+        assert_eq!(
+            resp.json()["account"]["verified_publisher"],
+            expected,
+            "{id}"
+        );
+    }
+    let resp = h.raw(&request("GET", "/api/v1/accounts/u-nobody", &[], b""));
+    assert_eq!(resp.status, 404, "{}", resp.text());
+    let resp = h.raw(&request("GET", "/api/v1/posts/p-999", &[], b""));
+    assert_eq!(resp.status, 404);
+}
+
+#[test]
+fn untouched_parts_keep_their_bytes() {
+    let h = Harness::start();
+    let direct = reqwest::blocking::get(h.upstream_url("/api/v1/accounts/u-alice"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let resp = h.raw(&request("GET", "/api/v1/accounts/u-alice", &[], b""));
+    let marked = resp.text();
+    let expected = direct
+        .trim_end()
+        .strip_suffix("}}")
+        .map(|s| format!("{s},\"verified_publisher\":false}}}}"));
+    assert_eq!(Some(marked.trim_end().to_owned()), expected);
+}
+
+#[test]
+fn conditional_range_and_compressed_requests_never_yield_unmarked_bytes() {
+    let h = Harness::start();
+    let direct = reqwest::blocking::get(h.upstream_url("/api/v1/accounts/u-mallory")).unwrap();
+    let etag = direct
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for headers in [
+        vec![("If-None-Match", etag.as_str())],
+        vec![("Range", "bytes=0-20")],
+        vec![("If-Modified-Since", "Sun, 29 Nov 2099 00:00:00 GMT")],
+        vec![("Accept-Encoding", "gzip")],
+    ] {
+        let resp = h.raw(&request("GET", "/api/v1/accounts/u-mallory", &headers, b""));
+        assert_eq!(resp.status, 200, "{headers:?}");
+        assert!(resp.header("content-encoding").is_none());
+        assert_eq!(
+            resp.json()["account"]["verified_publisher"],
+            false,
+            "{headers:?}"
+        );
+    }
+}
+
+#[test]
+fn http10_head_and_keepalive() {
+    let h = Harness::start();
+    // HTTP/1.0: close-delimited.
+    let resp = h.raw(b"GET /api/v1/accounts/u-xinhua HTTP/1.0\r\nHost: g\r\n\r\n");
+    assert_eq!(resp.status, 200);
+    assert!(resp.header("transfer-encoding").is_none());
+    assert_eq!(resp.json()["account"]["verified_publisher"], true);
+    // HEAD: no body, no stale length or validators.
+    let resp = h.raw(&request("HEAD", "/api/v1/accounts/u-xinhua", &[], b""));
+    assert_eq!(resp.status, 200);
+    assert!(resp.header("etag").is_none());
+    // Several requests on one connection.
+    let mut conn = Connection::open(h.gateway);
+    for id in ["u-xinhua", "u-alice", "u-mallory", "u-xinhua"] {
+        conn.send(&request("GET", &format!("/api/v1/accounts/{id}"), &[], b""));
+        let resp = conn.read_response(false);
+        assert_eq!(
+            resp.json()["account"]["verified_publisher"],
+            id == "u-xinhua"
+        );
+    }
+}
+
+#[test]
+fn non_json_responses_pass_untouched() {
+    let h = Harness::start();
+    // The demo answers 405 with a JSON error for a wrong method on a marked path? Use an
+    // unknown post id: JSON 404 passes with only selectors that match nothing.
+    let resp = h.raw(&request("GET", "/api/v1/posts/p-404", &[], b""));
+    assert_eq!(resp.status, 404);
+    assert!(resp.text().contains("error"));
+}

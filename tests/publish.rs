@@ -1,0 +1,249 @@
+//! Publishing end to end with the demo's seed accounts: identity, classification,
+//! approval, and that the upstream never sees a blocked post.
+
+mod common;
+
+use common::http::{request, RawResponse};
+use common::Harness;
+use serde_json::{json, Value};
+
+const POLITICAL_ZH: &str =
+    "外交部发言人就中美关系答记者问，国务院总理会见来访的外国总统，双方签署联合声明。";
+const POLITICAL_EN: &str = "The prime minister faced a confidence vote in parliament after the opposition party accused the government of breaking its election promises on foreign policy.";
+const SPORTS_EN: &str = "The home side scored twice in the second half to win the cup final, and the striker was named player of the match.";
+const TECH_ZH: &str = "新款手机搭载更大容量电池，摄像头升级，售价与上一代持平，本周五开始预售。";
+
+fn login(h: &Harness, user: &str) -> String {
+    let body = json!({"username": user, "password": format!("{user}-pass")}).to_string();
+    let resp = h.raw(&request(
+        "POST",
+        "/api/v1/sessions",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    ));
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    resp.json()["token"].as_str().expect("token").to_owned()
+}
+
+fn post(h: &Harness, token: Option<&str>, body: &Value) -> RawResponse {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    h.raw(&request(
+        "POST",
+        "/api/v1/posts",
+        &headers,
+        body.to_string().as_bytes(),
+    ))
+}
+
+fn posts_seen(h: &Harness) -> u64 {
+    h.upstream_stats()["requests"]["posts"]
+        .as_u64()
+        .expect("posts count")
+}
+
+#[test]
+fn alice_is_blocked_on_political_posts_and_reprints_but_not_on_anything_else() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    for body in [
+        json!({"title": "时政要闻", "content": POLITICAL_ZH}),
+        json!({"content": POLITICAL_EN}),
+        json!({"content": "转发", "reprint": {"url": "https://news.example.com/2026/11/a.html", "title": POLITICAL_EN}}),
+        json!({"content": SPORTS_EN, "category": "political_news"}),
+    ] {
+        let resp = post(&h, Some(&alice), &body);
+        assert_eq!(resp.status, 403, "{body}: {}", resp.text());
+        assert_eq!(resp.code(), "publish.not_approved");
+        assert!(resp.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("political_news"));
+    }
+    assert_eq!(posts_seen(&h), 0, "a blocked post reached the upstream");
+    for body in [
+        json!({"content": SPORTS_EN}),
+        json!({"title": "新品", "content": TECH_ZH}),
+    ] {
+        let resp = post(&h, Some(&alice), &body);
+        assert_eq!(resp.status, 201, "{body}: {}", resp.text());
+    }
+    assert_eq!(posts_seen(&h), 2);
+}
+
+#[test]
+fn xinhua_may_publish_political_news_and_mallory_may_not() {
+    let h = Harness::start();
+    let xinhua = login(&h, "xinhua");
+    let body = json!({"title": "时政要闻", "content": POLITICAL_ZH});
+    let sent = body.to_string();
+    let resp = post(&h, Some(&xinhua), &body);
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(resp.json()["post"]["author"]["verified_publisher"], true);
+    assert_eq!(
+        h.upstream_requests(1)[0]["body"],
+        sent,
+        "forwarded byte-for-byte"
+    );
+
+    let mallory = login(&h, "mallory");
+    let resp = post(&h, Some(&mallory), &json!({"content": POLITICAL_EN}));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (403, "publish.not_approved".to_owned())
+    );
+    let resp = post(&h, Some(&mallory), &json!({"content": SPORTS_EN}));
+    assert_eq!(resp.status, 201);
+    assert_eq!(
+        resp.json()["post"]["author"]["verified_publisher"],
+        false,
+        "spoofed marker overwritten"
+    );
+}
+
+#[test]
+fn no_token_or_a_bad_token_is_401() {
+    let h = Harness::start();
+    let resp = post(&h, None, &json!({"content": SPORTS_EN}));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (401, "identity.missing".to_owned())
+    );
+    let resp = post(&h, Some("not-a-real-token"), &json!({"content": SPORTS_EN}));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (401, "identity.invalid".to_owned())
+    );
+    assert_eq!(posts_seen(&h), 0);
+}
+
+#[test]
+fn json_tricks_and_path_variants_do_not_get_past() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let auth = format!("Bearer {alice}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", auth.as_str()),
+    ];
+    // Unicode escapes spell the same political text.
+    let escaped: String = POLITICAL_ZH
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let body = format!("{{\"content\":\"{escaped}\"}}");
+    let resp = h.raw(&request("POST", "/api/v1/posts", &headers, body.as_bytes()));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (403, "publish.not_approved".to_owned()),
+        "{}",
+        resp.text()
+    );
+    // Duplicate keys: an innocent first copy, a political last copy.
+    let body = format!("{{\"content\":\"{SPORTS_EN}\",\"content\":\"{POLITICAL_EN}\"}}");
+    let resp = h.raw(&request("POST", "/api/v1/posts", &headers, body.as_bytes()));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (400, "body.duplicate_key".to_owned())
+    );
+    // Political text hidden in a field the API may add later.
+    let body = json!({"content": "hi", "summary": POLITICAL_EN}).to_string();
+    let resp = h.raw(&request("POST", "/api/v1/posts", &headers, body.as_bytes()));
+    assert_eq!(resp.status, 403, "{}", resp.text());
+    // Obfuscated: zero-width characters and separators between CJK characters.
+    let obfuscated: String = POLITICAL_ZH
+        .chars()
+        .flat_map(|c| [c, '\u{200b}', '*'])
+        .collect();
+    let resp = post(&h, Some(&alice), &json!({"content": obfuscated}));
+    assert_eq!(resp.status, 403, "{}", resp.text());
+    // Path variants of the publish route.
+    let body = json!({"content": POLITICAL_EN}).to_string();
+    for target in [
+        "/api/v1/posts/",
+        "/api//v1/posts",
+        "/API/v1/posts",
+        "/api/v1/%70osts",
+        "/api/v1/posts;x",
+    ] {
+        let resp = h.raw(&request("POST", target, &headers, body.as_bytes()));
+        assert_eq!(
+            (resp.status, resp.code()),
+            (400, "path.non_canonical".to_owned()),
+            "{target}"
+        );
+    }
+    // A non-string text field is refused rather than forwarded unexamined.
+    let resp = post(
+        &h,
+        Some(&alice),
+        &json!({"content": {"nested": POLITICAL_EN}}),
+    );
+    assert_eq!(resp.status, 403, "{}", resp.text());
+    let resp = post(&h, Some(&alice), &json!({"content": 42}));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (422, "publish.field_type".to_owned())
+    );
+    assert_eq!(posts_seen(&h), 0);
+}
+
+#[test]
+fn revoking_an_approval_in_the_file_takes_effect_without_a_restart() {
+    let h = Harness::start();
+    let xinhua = login(&h, "xinhua");
+    let resp = post(&h, Some(&xinhua), &json!({"content": POLITICAL_EN}));
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    std::fs::write(
+        h.dir.path().join("publishers.toml"),
+        "# nobody is approved\n",
+    )
+    .unwrap();
+    // The documented delay is poll_interval (1s); allow a generous margin on a busy machine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let resp = post(&h, Some(&xinhua), &json!({"content": POLITICAL_EN}));
+        if resp.status == 403 {
+            assert_eq!(resp.code(), "publish.not_approved");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "revocation not applied: {}",
+            resp.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let resp = h.raw(&request("GET", "/api/v1/accounts/u-xinhua", &[], b""));
+    assert_eq!(resp.json()["account"]["verified_publisher"], false);
+}
+
+#[test]
+fn an_author_field_must_match_the_identity() {
+    let h = Harness::start_with(|t| {
+        *t = t.replacen(
+            "category_field = \"/category\"",
+            "category_field = \"/category\"\nauthor_field = \"/author_id\"",
+            1,
+        );
+    });
+    let alice = login(&h, "alice");
+    let resp = post(
+        &h,
+        Some(&alice),
+        &json!({"content": SPORTS_EN, "author_id": "u-xinhua"}),
+    );
+    assert_eq!(
+        (resp.status, resp.code()),
+        (403, "publish.author_mismatch".to_owned())
+    );
+    let resp = post(
+        &h,
+        Some(&alice),
+        &json!({"content": SPORTS_EN, "author_id": "u-alice"}),
+    );
+    assert_eq!(resp.status, 201);
+}
