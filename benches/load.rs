@@ -4,19 +4,34 @@
 //! pingora build) and imgate with the shipped config, as child processes pinned to the server
 //! CPU(s), and drives each in turn with the same requests from a generator pinned to another
 //! CPU. With `--target URL` it measures an existing deployment instead. See BENCHMARKS.md.
+//!
+//! A bench crate root looks for modules beside it, hence the `#[path]`s into `benches/load/`.
 
+#[path = "load/chart.rs"]
 mod chart;
+#[path = "load/check.rs"]
 mod check;
+#[path = "load/cli.rs"]
 mod cli;
+#[path = "load/conn.rs"]
 mod conn;
+#[path = "load/fixture.rs"]
 mod fixture;
+#[path = "load/generator.rs"]
 mod generator;
+#[path = "load/idcard.rs"]
 mod idcard;
+#[path = "load/procs.rs"]
 mod procs;
+#[path = "load/report.rs"]
 mod report;
+#[path = "load/scenario.rs"]
 mod scenario;
+#[path = "load/setup.rs"]
 mod setup;
+#[path = "load/texts.rs"]
 mod texts;
+#[path = "load/wrk.rs"]
 mod wrk;
 
 use clap::Parser;
@@ -49,6 +64,19 @@ struct Target<'a> {
     host: String,
     proxy: Option<&'a Server>,
     upstream: Option<&'a Server>,
+}
+
+impl<'a> Target<'a> {
+    /// `server` itself, or a proxy in front of `upstream`.
+    fn managed(kind: TargetKind, server: &'a Server, upstream: Option<&'a Server>) -> Target<'a> {
+        Target {
+            kind,
+            addr: server.addr,
+            host: server.addr.to_string(),
+            proxy: upstream.is_some().then_some(server),
+            upstream: upstream.or(Some(server)),
+        }
+    }
 }
 
 /// The started servers (killed when dropped) and what the measurements need from them.
@@ -104,17 +132,10 @@ fn run(args: cli::Args) -> Result<ExitCode, String> {
                 args.threads,
                 pin.then_some(args.server_cpus.as_str()),
             )?;
-            let target = |kind, server: &Server, proxy: bool| Target {
-                kind,
-                addr: server.addr,
-                host: server.addr.to_string(),
-                proxy: proxy.then_some(server),
-                upstream: Some(&lab.demo),
-            };
             let targets = vec![
-                target(TargetKind::Direct, &lab.demo, false),
-                target(TargetKind::Pingora, &lab.pingora, true),
-                target(TargetKind::Imgate, &lab.imgate, true),
+                Target::managed(TargetKind::Direct, &lab.demo, None),
+                Target::managed(TargetKind::Pingora, &lab.pingora, Some(&lab.demo)),
+                Target::managed(TargetKind::Imgate, &lab.imgate, Some(&lab.demo)),
             ];
             (targets, Some(lab.demo.addr), lab.rules)
         }

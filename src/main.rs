@@ -27,9 +27,11 @@ fn main() -> ExitCode {
         Command::Run {
             config: path,
             log_format,
+            admin_listen,
         } => {
             let overrides = Overrides {
                 log_format: log_format.map(Into::into),
+                admin_listen,
                 ..Overrides::default()
             };
             fail(serve::run(&path, overrides))
@@ -39,10 +41,12 @@ fn main() -> ExitCode {
             upstream_listen,
             config: path,
             log_format,
+            admin_listen,
         } => fail(imgate::ops::demo::run(
             &path,
             listen,
             upstream_listen,
+            admin_listen,
             log_format.map(Into::into),
         )),
         Command::BaselineProxy {

@@ -145,10 +145,15 @@ fn upstream_down_is_a_502_json_error() {
 fn default_deny_refuses_unlisted_routes() {
     let h = Harness::start_with(|t| {
         *t = t.replace("default_action = \"pass\"", "default_action = \"deny\"");
-        t.push_str("\n[[route]]\npath = \"/api/v1/accounts/{id}\"\nmethods = [\"GET\"]\n");
+        t.push_str("\n[[route]]\npath = \"/api/v1/session\"\nmethods = [\"GET\"]\n");
     });
-    let resp = h.raw(&request("GET", "/api/v1/timeline", &[], b""));
+    let resp = h.raw(&request("GET", "/api/v1/unlisted", &[], b""));
     assert_eq!((resp.status, resp.code()), (403, "route.denied".to_owned()));
+    let resp = h.raw(&request("POST", "/api/v1/sessions", &[], b"{}"));
+    assert_eq!((resp.status, resp.code()), (403, "route.denied".to_owned()));
+    // Listed routes still work: a pass route and an enforced one.
+    let resp = h.raw(&request("GET", "/api/v1/session", &[], b""));
+    assert_eq!(resp.status, 401, "the upstream answers: {}", resp.text());
     let resp = h.raw(&request("GET", "/api/v1/accounts/u-alice", &[], b""));
     assert_eq!(resp.status, 200);
 }

@@ -57,7 +57,7 @@ fn claims() -> Value {
 fn sign(alg: Algorithm, key_file: &str, claims: &Value, kid: Option<&str>) -> String {
     let bytes = std::fs::read(data_dir().join(key_file)).unwrap();
     let key = match alg {
-        Algorithm::HS256 => EncodingKey::from_secret(bytes.strip_suffix(b"\n").unwrap()),
+        Algorithm::HS256 => EncodingKey::from_secret(bytes.strip_suffix(b"\n").unwrap()).unwrap(),
         Algorithm::RS256 => EncodingKey::from_rsa_pem(&bytes).unwrap(),
         Algorithm::ES256 => EncodingKey::from_ec_pem(&bytes).unwrap(),
         other => panic!("{other:?}"),
@@ -188,7 +188,7 @@ async fn algorithm_is_bound_to_its_key() {
     let token = encode(
         &Header::new(Algorithm::HS256),
         &claims(),
-        &EncodingKey::from_secret(&public_pem),
+        &EncodingKey::from_secret(&public_pem).unwrap(),
     )
     .unwrap();
     assert_eq!(code(&s, &token).await, Err("identity.invalid"));

@@ -7,7 +7,13 @@ use imgate::lookups::{build_approval, ApprovalSpec};
 use std::hint::black_box;
 use std::time::Instant;
 
-const N: usize = 1_000_000;
+/// A million in optimised builds; a tenth in debug builds, where the same code is ~20x
+/// slower and the figures mean nothing anyway.
+const N: usize = if cfg!(debug_assertions) {
+    100_000
+} else {
+    1_000_000
+};
 
 fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -21,7 +27,7 @@ fn account(i: usize) -> String {
 }
 
 #[test]
-fn one_million_accounts() {
+fn a_million_accounts() {
     let ids: Vec<String> = (0..N).map(account).collect();
     let misses: Vec<String> = (0..N).map(|i| format!("x-{i:08}")).collect();
 
@@ -42,7 +48,7 @@ fn one_million_accounts() {
     let delta = after.zip(before).map(|(a, b)| a.saturating_sub(b));
 
     // Lookups in a scattered order (a multiplicative stride), hits and misses.
-    let rounds = 2_000_000usize;
+    let rounds = 2 * N;
     let started = Instant::now();
     let mut found = 0usize;
     for k in 0..rounds {
@@ -68,7 +74,7 @@ fn one_million_accounts() {
     assert!(allowed > 0);
 
     println!(
-        "1M accounts: build {:?}, RSS delta {} MiB ({} bytes/account), is_approved hit {:.0} ns, miss {:.0} ns, categories() {:.0} ns",
+        "{N} accounts: build {:?}, RSS delta {} MiB ({} bytes/account), is_approved hit {:.0} ns, miss {:.0} ns, categories() {:.0} ns",
         build_time,
         delta.map_or("?".into(), |d| format!("{:.1}", d as f64 / 1048576.0)),
         delta.map_or("?".into(), |d| (d / N as u64).to_string()),
@@ -77,7 +83,7 @@ fn one_million_accounts() {
         get_ns,
     );
     if let Some(delta) = delta {
-        assert!(delta < 200 * 1024 * 1024, "set uses {delta} bytes");
+        assert!(delta < 200 * N as u64, "set uses {delta} bytes");
     }
     drop(set);
 
@@ -110,8 +116,8 @@ fn one_million_accounts() {
         let started = Instant::now();
         let reg = build_approval(&spec, &ctx).unwrap();
         let took = started.elapsed();
-        assert!(reg.is_approved_cached("u-00999999"));
+        assert!(reg.is_approved_cached(&account(N - 1)));
         assert_eq!(reg.stats().entries, N as u64);
-        println!("1M accounts: load {file} in {took:?}");
+        println!("{N} accounts: load {file} in {took:?}");
     }
 }

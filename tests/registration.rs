@@ -226,7 +226,8 @@ fn the_body_path_fails_closed() {
         json!(true),
         "2014-08",
     );
-    let cases: Vec<(Vec<u8>, Vec<(&str, &str)>, u16, &str)> = vec![
+    type Case<'a> = (Vec<u8>, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             b"{\"username\":".to_vec(),
             vec![("Content-Type", "application/json")],

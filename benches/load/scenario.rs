@@ -34,14 +34,6 @@ pub enum ScenarioId {
 }
 
 impl ScenarioId {
-    pub const ALL: [ScenarioId; 5] = [
-        ScenarioId::Passthrough,
-        ScenarioId::Register,
-        ScenarioId::Publish,
-        ScenarioId::Marked,
-        ScenarioId::Mix,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             ScenarioId::Passthrough => "passthrough",
@@ -318,7 +310,6 @@ impl Kind {
 /// A weighted request kind within a scenario.
 #[derive(Debug, Clone)]
 pub struct Variant {
-    pub scenario: ScenarioId,
     pub kind: Kind,
     pub weight: u32,
 }
@@ -349,11 +340,7 @@ pub fn variants(id: ScenarioId, mix: &MixWeights) -> Vec<Variant> {
     if id != ScenarioId::Mix {
         return variants_of(id)
             .into_iter()
-            .map(|(kind, weight)| Variant {
-                scenario: id,
-                kind,
-                weight,
-            })
+            .map(|(kind, weight)| Variant { kind, weight })
             .collect();
     }
     let mut out = Vec::new();
@@ -363,7 +350,6 @@ pub fn variants(id: ScenarioId, mix: &MixWeights) -> Vec<Variant> {
         for (kind, w) in inner {
             // Scale so the scenario's share is `weight` whatever its inner weights add up to.
             out.push(Variant {
-                scenario: part,
                 kind,
                 weight: weight * w * 12 / inner_sum.max(1),
             });

@@ -2,7 +2,7 @@
 //! addresses, route templates and overlaps, limits, referenced files.
 
 use super::error::ConfigError;
-use super::schema::{self, Action, LogFormat, MethodOverridePolicy, RawConfig};
+use super::schema::{self, Action, AuditOutput, LogFormat, MethodOverridePolicy, RawConfig};
 use crate::lookups::{
     build_approval, build_identity, ApprovalRegistry, BuildContext, IdentitySource,
 };
@@ -30,7 +30,7 @@ pub struct Config {
 }
 
 /// Settings bound at start; changing them needs a restart (or pingora's graceful upgrade).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     pub listen: String,
     pub tls: Option<(PathBuf, PathBuf)>,
@@ -39,9 +39,33 @@ pub struct ServerSettings {
     pub threads: usize,
     pub grace_period: Duration,
     pub logging: LoggingSettings,
+    pub admin: AdminSettings,
+    pub reload: ReloadSettings,
+    pub audit: AuditSettings,
 }
 
-#[derive(Debug, Clone)]
+/// The admin listener: `None` address turns it off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminSettings {
+    pub address: Option<String>,
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReloadSettings {
+    pub watch: bool,
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditSettings {
+    pub output: AuditOutput,
+    pub path: Option<PathBuf>,
+    pub max_size: u64,
+    pub keep: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpstreamSettings {
     pub addresses: Vec<String>,
     pub tls: bool,
@@ -54,7 +78,7 @@ pub struct UpstreamSettings {
     pub health_check_interval: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoggingSettings {
     pub format: LogFormat,
     pub level: String,
@@ -68,6 +92,8 @@ pub struct PolicySource {
     /// SHA-256 of the configuration text, hex.
     pub sha256: String,
     pub loaded_at: SystemTime,
+    /// Other files the policy was built from (lexicons, models, keys), for reload watching.
+    pub files: Vec<PathBuf>,
 }
 
 /// The compiled, immutable policy snapshot. Requests hold an `Arc<Policy>` for their
@@ -103,6 +129,21 @@ pub enum RouteAction {
 }
 
 impl RouteAction {
+    /// A label for metrics: `pass`, `deny`, or the rules the route carries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RouteAction::Pass => "pass",
+            RouteAction::Deny => "deny",
+            RouteAction::Enforce(rules) => match (&rules.register, &rules.publish, &rules.mark) {
+                (Some(_), _, Some(_)) => "register+mark",
+                (Some(_), _, None) => "register",
+                (None, Some(_), Some(_)) => "publish+mark",
+                (None, Some(_), None) => "publish",
+                (None, None, _) => "mark",
+            },
+        }
+    }
+
     /// Enforced routes get the strict path, method and body checks.
     pub fn is_enforced(&self) -> bool {
         !matches!(self, RouteAction::Pass)
@@ -232,7 +273,17 @@ pub(super) fn compile(
         divisions: None,
     };
 
-    let classifier = Arc::new(compile_categories(path, text, base, &raw.categories)?);
+    let mut files = Vec::new();
+    let classifier = Arc::new(compile_categories(
+        path,
+        text,
+        base,
+        &raw.categories,
+        &mut files,
+    )?);
+    if let Some(file) = &raw.pii.hmac_key_file {
+        files.push(schema::resolve(base, file.get_ref()));
+    }
 
     // Lookups: identity and approval sources.
     let scheme = if upstream.tls { "https" } else { "http" };
@@ -292,6 +343,7 @@ pub(super) fn compile(
             path: path.to_owned(),
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             loaded_at: SystemTime::now(),
+            files,
         },
         routes,
         default_action: raw.gateway.default_action,
@@ -314,6 +366,12 @@ pub(super) fn compile(
             level: raw.logging.level,
             access_log: raw.logging.access_log,
         },
+        admin: compile_admin(&raw.admin, options, base, &at)?,
+        reload: ReloadSettings {
+            watch: raw.reload.watch,
+            interval: raw.reload.interval.0,
+        },
+        audit: compile_audit(&raw.audit, base, &at)?,
     };
     Ok(Config { server, policy })
 }
@@ -417,6 +475,7 @@ fn compile_categories(
     categories: &toml::Spanned<
         std::collections::BTreeMap<String, toml::Spanned<imgate_core::classify::CategorySpec>>,
     >,
+    files: &mut Vec<PathBuf>,
 ) -> Result<Classifier, ConfigError> {
     let specs: Vec<(String, imgate_core::classify::CategorySpec)> = categories
         .get_ref()
@@ -425,7 +484,9 @@ fn compile_categories(
         .collect();
     let mut read = |relative: &str| -> Result<String, String> {
         let file = schema::resolve(base, Path::new(relative));
-        std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()));
+        files.push(file);
+        text
     };
     Classifier::build(&specs, &mut read).map_err(|e| {
         use imgate_core::classify::BuildError;
@@ -454,6 +515,90 @@ fn compile_categories(
                 ConfigError::at_offset(path, text, span_of(category).start, e.to_string())
             }
         }
+    })
+}
+
+fn compile_admin(
+    admin: &schema::AdminSection,
+    options: &super::LoadOptions,
+    base: &Path,
+    at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<AdminSettings, ConfigError> {
+    let address = options
+        .admin_listen
+        .clone()
+        .unwrap_or_else(|| admin.address.get_ref().clone());
+    let address = if address.is_empty() {
+        None
+    } else {
+        if address.to_socket_addrs().is_err() {
+            return Err(at(
+                admin.address.span(),
+                format!("`{address}` is not a valid admin address; write `HOST:PORT` or \"\" to turn it off"),
+            ));
+        }
+        Some(address)
+    };
+    let token = match (&admin.token_file, &admin.token_env) {
+        (Some(_), Some(env)) => {
+            return Err(at(
+                env.span(),
+                "set either `token_file` or `token_env`, not both".to_owned(),
+            ))
+        }
+        (Some(file), None) => {
+            let path = schema::resolve(base, file.get_ref());
+            let token = std::fs::read_to_string(&path).map_err(|e| {
+                at(
+                    file.span(),
+                    format!("cannot read the admin token file `{}`: {e}", path.display()),
+                )
+            })?;
+            Some(token.trim().to_owned())
+        }
+        (None, Some(env)) => Some(std::env::var(env.get_ref()).map_err(|_| {
+            at(
+                env.span(),
+                format!("the environment variable `{}` is not set", env.get_ref()),
+            )
+        })?),
+        (None, None) => None,
+    };
+    if token.as_ref().is_some_and(|t| t.len() < 16) {
+        let span = admin
+            .token_file
+            .as_ref()
+            .map(|f| f.span())
+            .or_else(|| admin.token_env.as_ref().map(|e| e.span()))
+            .unwrap_or(0..0);
+        return Err(at(
+            span,
+            "the admin token must be at least 16 characters".to_owned(),
+        ));
+    }
+    Ok(AdminSettings { address, token })
+}
+
+fn compile_audit(
+    audit: &schema::AuditSection,
+    base: &Path,
+    at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<AuditSettings, ConfigError> {
+    let path = audit
+        .path
+        .as_ref()
+        .map(|p| schema::resolve(base, p.get_ref()));
+    if *audit.output.get_ref() == AuditOutput::File && path.is_none() {
+        return Err(at(
+            audit.output.span(),
+            "`output = \"file\"` needs a `path` for the audit log".to_owned(),
+        ));
+    }
+    Ok(AuditSettings {
+        output: *audit.output.get_ref(),
+        path,
+        max_size: audit.max_size.0,
+        keep: audit.keep,
     })
 }
 

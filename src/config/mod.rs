@@ -10,8 +10,8 @@ pub mod schema;
 pub mod units;
 
 pub use compile::{
-    Config, EnforcedRules, LoggingSettings, Policy, PolicySource, RouteAction, RouteRules,
-    ServerSettings, UpstreamSettings,
+    AdminSettings, AuditSettings, Config, EnforcedRules, LoggingSettings, Policy, PolicySource,
+    ReloadSettings, RouteAction, RouteRules, ServerSettings, UpstreamSettings,
 };
 pub use error::ConfigError;
 
@@ -23,6 +23,7 @@ use std::path::Path;
 pub struct LoadOptions {
     pub listen: Option<String>,
     pub upstream: Option<String>,
+    pub admin_listen: Option<String>,
 }
 
 /// Reads, validates and compiles the configuration file at `path`.

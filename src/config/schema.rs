@@ -24,6 +24,12 @@ pub struct RawConfig {
     #[serde(default)]
     pub logging: LoggingSection,
     #[serde(default)]
+    pub admin: AdminSection,
+    #[serde(default)]
+    pub reload: ReloadSection,
+    #[serde(default)]
+    pub audit: AuditSection,
+    #[serde(default)]
     pub pii: PiiSection,
     /// Who is calling (needed by `publish` routes).
     pub identity: Option<Spanned<crate::lookups::IdentitySpec>>,
@@ -179,6 +185,87 @@ impl Default for LoggingSection {
     }
 }
 
+/// The admin listener (health, metrics, reload); restart to change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    /// `HOST:PORT`; an empty string turns the admin listener off.
+    #[serde(default = "defaults::admin_address")]
+    pub address: Spanned<String>,
+    /// A file holding the bearer token the admin endpoints require (none: no token).
+    pub token_file: Option<Spanned<PathBuf>>,
+    /// An environment variable holding the token.
+    pub token_env: Option<Spanned<String>>,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        AdminSection {
+            address: defaults::admin_address(),
+            token_file: None,
+            token_env: None,
+        }
+    }
+}
+
+/// Hot reload triggers besides SIGHUP and `POST /admin/reload`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadSection {
+    /// Reload when this file or a file it references changes.
+    #[serde(default = "defaults::yes")]
+    pub watch: bool,
+    /// How often watched files are checked.
+    #[serde(default = "defaults::watch_interval")]
+    pub interval: HumanDuration,
+}
+
+impl Default for ReloadSection {
+    fn default() -> Self {
+        ReloadSection {
+            watch: true,
+            interval: defaults::watch_interval(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutput {
+    #[default]
+    Stdout,
+    File,
+    Off,
+}
+
+/// The audit log: one JSON line per enforced decision; restart to change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// `"stdout"` (default), `"file"` or `"off"`.
+    #[serde(default = "defaults::audit_output")]
+    pub output: Spanned<AuditOutput>,
+    /// The file, for `output = "file"`.
+    pub path: Option<Spanned<PathBuf>>,
+    /// Rotate past this size.
+    #[serde(default = "defaults::audit_max_size")]
+    pub max_size: ByteSize,
+    /// How many rotated files to keep (`audit.log.1` ...).
+    #[serde(default = "defaults::audit_keep")]
+    pub keep: usize,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        AuditSection {
+            output: defaults::audit_output(),
+            path: None,
+            max_size: defaults::audit_max_size(),
+            keep: defaults::audit_keep(),
+        }
+    }
+}
+
 /// One `[[route]]`: a method set and a path template, with the rules that apply.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +315,21 @@ mod defaults {
     }
     pub fn method_override() -> MethodOverridePolicy {
         MethodOverridePolicy::Reject
+    }
+    pub fn admin_address() -> Spanned<String> {
+        Spanned::new(0..0, "127.0.0.1:9090".to_owned())
+    }
+    pub fn watch_interval() -> HumanDuration {
+        HumanDuration(Duration::from_secs(2))
+    }
+    pub fn audit_max_size() -> ByteSize {
+        ByteSize(64 * 1024 * 1024)
+    }
+    pub fn audit_output() -> Spanned<AuditOutput> {
+        Spanned::new(0..0, AuditOutput::Stdout)
+    }
+    pub fn audit_keep() -> usize {
+        5
     }
     pub fn log_level() -> String {
         "info".to_owned()

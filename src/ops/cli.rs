@@ -44,6 +44,9 @@ pub enum Command {
         /// Log format (overrides `[logging] format`).
         #[arg(long, value_enum)]
         log_format: Option<LogFormatArg>,
+        /// Admin listener address (overrides `[admin] address`; "" turns it off).
+        #[arg(long)]
+        admin_listen: Option<String>,
     },
     /// Validate a configuration file and exit: 0 when valid, 2 with `file:line:column: message` when not.
     Check {
@@ -65,6 +68,9 @@ pub enum Command {
         /// Log format (overrides `[logging] format`).
         #[arg(long, value_enum)]
         log_format: Option<LogFormatArg>,
+        /// Admin listener address (overrides `[admin] address`; "" turns it off).
+        #[arg(long)]
+        admin_listen: Option<String>,
     },
     /// Run the demo IM server alone.
     DemoUpstream {

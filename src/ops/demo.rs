@@ -11,6 +11,7 @@ pub fn run(
     config_path: &Path,
     listen: SocketAddr,
     upstream_listen: SocketAddr,
+    admin_listen: Option<String>,
     log_format: Option<LogFormat>,
 ) -> Result<(), StartError> {
     // Fail on a bad config before starting anything.
@@ -65,6 +66,7 @@ pub fn run(
         Overrides {
             listen: Some(listen.to_string()),
             upstream: Some(upstream.to_string()),
+            admin_listen,
             log_format,
         },
     )

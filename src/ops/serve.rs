@@ -1,13 +1,19 @@
 //! Assembles and runs the pingora server: listener, gateway service, health checks.
 
-use crate::config::{self, Config, ConfigError};
+use super::admin::{self, Admin};
+use super::audit::{AuditLog, RotatingFile};
+use super::metrics::Metrics;
+use super::reload::Reloader;
+use super::telemetry::Telemetry;
+use crate::config::schema::AuditOutput;
+use crate::config::{self, Config, ConfigError, LoadOptions, ServerSettings};
 use crate::proxy::{Gateway, Imgate, Upstreams};
 use arc_swap::ArcSwap;
 use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Why the gateway could not start.
@@ -24,34 +30,42 @@ pub enum StartError {
 pub struct Overrides {
     pub listen: Option<String>,
     pub upstream: Option<String>,
+    pub admin_listen: Option<String>,
     pub log_format: Option<config::schema::LogFormat>,
 }
 
-/// Loads `config_path`, applies `overrides`, and serves until the process is told to stop.
+impl Overrides {
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            listen: self.listen.clone(),
+            upstream: self.upstream.clone(),
+            admin_listen: self.admin_listen.clone(),
+        }
+    }
+}
+
+/// Loads `config_path`, applies `overrides`, and serves until the process is told to stop
+/// (SIGTERM: graceful, SIGINT: at once). SIGHUP reloads the policy.
 pub fn run(config_path: &Path, overrides: Overrides) -> Result<(), StartError> {
-    let mut config = config::load(config_path)?;
-    apply(&mut config, &overrides);
+    let options = overrides.load_options();
+    let mut config = config::load_with(config_path, &options)?;
+    if let Some(format) = overrides.log_format {
+        config.server.logging.format = format;
+    }
     let logging = &config.server.logging;
     super::logging::init(logging.format, &logging.level);
-    let server = build(config)?;
+    let server = build(config, config_path.to_owned(), options)?;
     tracing::info!("imgate started");
     server.run_forever();
 }
 
-fn apply(config: &mut Config, overrides: &Overrides) {
-    if let Some(listen) = &overrides.listen {
-        config.server.listen = listen.clone();
-    }
-    if let Some(upstream) = &overrides.upstream {
-        config.server.upstream.addresses = vec![upstream.clone()];
-    }
-    if let Some(format) = overrides.log_format {
-        config.server.logging.format = format;
-    }
-}
-
-/// Builds the pingora server for `config` (bootstrapped, services added, not yet running).
-pub fn build(config: Config) -> Result<Server, StartError> {
+/// Builds the pingora server for `config` (bootstrapped, services added, not yet
+/// running), with reload, admin listener, metrics and audit log around it.
+pub fn build(
+    config: Config,
+    config_path: PathBuf,
+    options: LoadOptions,
+) -> Result<Server, StartError> {
     let Config {
         server: settings,
         policy,
@@ -76,7 +90,44 @@ pub fn build(config: Config) -> Result<Server, StartError> {
     let (upstreams, health) =
         Upstreams::new(&settings.upstream).map_err(|e| StartError::Pingora(e.to_string()))?;
     let policy = Arc::new(ArcSwap::from_pointee(policy));
-    let imgate = Imgate::new(policy, settings.tls.is_some(), settings.logging.access_log);
+    let metrics = Metrics::new().map_err(|e| StartError::Pingora(format!("metrics: {e}")))?;
+    let audit = open_audit(&settings)?;
+    let telemetry = Arc::new(Telemetry {
+        metrics: metrics.clone(),
+        audit,
+    });
+    let imgate = Imgate::new(
+        policy.clone(),
+        settings.tls.is_some(),
+        settings.logging.access_log,
+    )
+    .with_events(telemetry);
+
+    let runtime = crate::runtime::background();
+    let reloader = Arc::new(Reloader::new(
+        config_path,
+        options,
+        policy,
+        settings.clone(),
+        metrics.clone(),
+    ));
+    reloader
+        .watch_sighup(runtime)
+        .map_err(|e| StartError::Pingora(format!("cannot watch SIGHUP: {e}")))?;
+    if settings.reload.watch {
+        reloader.watch_files(runtime, settings.reload.interval);
+    }
+    if let Some(address) = &settings.admin.address {
+        let admin = Admin {
+            reloader: Arc::clone(&reloader),
+            metrics,
+            token: settings.admin.token.clone(),
+            upstreams: settings.upstream.addresses.clone(),
+        };
+        admin::start(admin, address, runtime).map_err(|e| {
+            StartError::Pingora(format!("cannot listen for admin on {address}: {e}"))
+        })?;
+    }
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
         Gateway { imgate, upstreams },
@@ -104,4 +155,24 @@ pub fn build(config: Config) -> Result<Server, StartError> {
         server.add_service(health);
     }
     Ok(server)
+}
+
+fn open_audit(settings: &ServerSettings) -> Result<AuditLog, StartError> {
+    Ok(match (settings.audit.output, &settings.audit.path) {
+        (AuditOutput::Off, _) => AuditLog::Off,
+        (AuditOutput::Stdout, _) => AuditLog::Stdout,
+        (AuditOutput::File, Some(path)) => AuditLog::File(std::sync::Mutex::new(
+            RotatingFile::open(path, settings.audit.max_size, settings.audit.keep).map_err(
+                |e| {
+                    StartError::Pingora(format!(
+                        "cannot open the audit log {}: {e}",
+                        path.display()
+                    ))
+                },
+            )?,
+        )),
+        (AuditOutput::File, None) => {
+            return Err(StartError::Pingora("the audit log needs a path".to_owned()))
+        }
+    })
 }

@@ -94,6 +94,11 @@ impl ProxyHttp for Gateway {
         }
     }
 
+    /// pingora's error logs name the request with this; mask personal numbers in it.
+    fn request_summary(&self, session: &Session, _ctx: &ImgateCtx) -> String {
+        imgate_core::mask::mask_digits_in(&session.as_ref().request_summary())
+    }
+
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut ImgateCtx) {
         self.imgate.log_access(session, e, ctx);
     }

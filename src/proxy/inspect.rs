@@ -3,6 +3,7 @@
 //! refused, never forwarded.
 
 use super::body;
+use super::events::CategoryScore;
 use crate::config::{EnforcedRules, Policy};
 use crate::lookups::IdentityErrorKind;
 use bytes::Bytes;
@@ -25,8 +26,10 @@ pub struct Inspection {
     pub masked: Vec<MaskedField>,
     /// The authenticated poster on publish routes.
     pub account: Option<String>,
-    /// Restricted categories the post matched (all approved, or it was refused).
-    pub categories: Vec<String>,
+    /// Classification results (kept on rejection too, for the audit log).
+    pub scores: Vec<CategoryScore>,
+    /// Bytes of the inspected body.
+    pub body_bytes: Option<usize>,
 }
 
 /// Inspects the request against `rules`.
@@ -34,11 +37,11 @@ pub async fn inspect_request(
     session: &mut Session,
     policy: &Policy,
     rules: &EnforcedRules,
-) -> Result<Inspection, Rejection> {
+    inspection: &mut Inspection,
+) -> Result<(), Rejection> {
     let Some(kind) = rules.request_body() else {
-        return Ok(Inspection::default());
+        return Ok(());
     };
-    let mut inspection = Inspection::default();
     // Who is posting comes first: without an identity there is nothing to decide.
     if rules.publish.is_some() {
         inspection.account = Some(identify(session, policy).await?);
@@ -46,6 +49,7 @@ pub async fn inspect_request(
     refuse_content_encoding(session)?;
     check_media_type(session, kind)?;
     let raw = body::read_whole(session, policy.max_body).await?;
+    inspection.body_bytes = Some(raw.len());
     let parsed = parse(kind, &raw)?;
     if let Some(register) = &rules.register {
         let outcome = register.check(&parsed, &raw, today()?)?;
@@ -57,9 +61,9 @@ pub async fn inspect_request(
     if let (Some(publish), InspectedBody::Json(body), Some(account)) =
         (&rules.publish, &parsed, inspection.account.as_deref())
     {
-        inspection.categories = decide_publish(policy, publish, body, account).await?;
+        decide_publish(policy, publish, body, account, &mut inspection.scores).await?;
     }
-    Ok(inspection)
+    Ok(())
 }
 
 async fn identify(session: &Session, policy: &Policy) -> Result<String, Rejection> {
@@ -101,7 +105,8 @@ async fn decide_publish(
     rule: &PublishRule,
     body: &serde_json::Value,
     account: &str,
-) -> Result<Vec<String>, Rejection> {
+    scores: &mut Vec<CategoryScore>,
+) -> Result<(), Rejection> {
     let extracted = rule.extract(body)?;
     rule.check_author(&extracted, account)?;
     let classification = policy.classifier.classify(&extracted.document());
@@ -110,28 +115,25 @@ async fn decide_publish(
         .into_iter()
         .map(str::to_owned)
         .collect();
-    for verdict in &classification.verdicts {
-        tracing::info!(
-            target: "imgate::audit",
-            event = "classification",
-            account,
-            category = %verdict.category,
-            score = verdict.score,
-            threshold = verdict.threshold,
-            matched = verdict.matched,
-            terms = %verdict
+    scores.extend(classification.verdicts.iter().map(|v| {
+        CategoryScore {
+            category: v.category.clone(),
+            score: v.score,
+            threshold: v.threshold,
+            matched: v.matched,
+            terms: v
                 .evidence
                 .terms
                 .iter()
                 .take(8)
-                .map(|t| t.term.as_str())
-                .collect::<Vec<_>>()
-                .join("|"),
-            domain = verdict.evidence.domain.as_ref().map(|d| d.entry.as_str()),
-        );
-    }
+                .map(|t| t.term.clone())
+                .collect(),
+            domain: v.evidence.domain.as_ref().map(|d| d.entry.clone()),
+            declared: v.evidence.declared.as_ref().map(|d| d.value.clone()),
+        }
+    }));
     if restricted.is_empty() {
-        return Ok(restricted);
+        return Ok(());
     }
     let Some(approval) = &policy.approval else {
         return Err(Rejection::new(
@@ -150,7 +152,7 @@ async fn decide_publish(
     if let Some(category) = restricted.iter().find(|c| !approved.allows(c)) {
         return Err(not_approved(category));
     }
-    Ok(restricted)
+    Ok(())
 }
 
 fn parse(kind: BodyKind, raw: &[u8]) -> Result<InspectedBody, Rejection> {

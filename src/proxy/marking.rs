@@ -145,7 +145,8 @@ pub fn on_response_header(
 }
 
 /// Handles one chunk of the upstream body: nothing goes out until the end, then the
-/// marked document. An error aborts the response.
+/// marked document, returning (approved, total) marked accounts. An error aborts the
+/// response.
 pub fn on_body_chunk(
     state: &mut MarkState,
     rule: &MarkRule,
@@ -153,12 +154,12 @@ pub fn on_body_chunk(
     end_of_stream: bool,
     path_param: Option<&str>,
     approved: &dyn Fn(&str) -> bool,
-) -> Result<()> {
+) -> Result<Option<(usize, usize)>> {
     match state {
-        MarkState::Off => Ok(()),
+        MarkState::Off => Ok(None),
         MarkState::Replaced(body) => {
             *chunk = end_of_stream.then(|| body.clone());
-            Ok(())
+            Ok(None)
         }
         MarkState::Buffering { body, limit } => {
             if let Some(data) = chunk.take() {
@@ -170,16 +171,17 @@ pub fn on_body_chunk(
                 body.extend_from_slice(&data);
             }
             if !end_of_stream {
-                return Ok(());
+                return Ok(None);
             }
             let original = std::mem::take(body).freeze();
             let mut ask = |id: &str| approved(id);
             let marked = rule
                 .apply(&original, path_param, &mut ask)
                 .map_err(|e| abort(&format!("{}: cannot mark the upstream JSON: {e}", e.code())))?;
+            let counts = (marked.approved, marked.marked);
             *chunk = Some(Bytes::from(marked.body.into_bytes(&original)));
             *state = MarkState::Off;
-            Ok(())
+            Ok(Some(counts))
         }
     }
 }

@@ -5,6 +5,7 @@
 //! core for a decision, and writes the answer. Each request pins one policy snapshot
 //! in its [`ImgateCtx`], so a reload never changes the rules under a request in flight.
 
+use super::events::{EventSink, NoEvents, RequestEvent};
 use super::inspect::{self, Inspection};
 use super::marking::{self, MarkState};
 use super::respond;
@@ -36,6 +37,7 @@ pub struct Imgate {
     policy: Arc<ArcSwap<Policy>>,
     tls_listener: bool,
     access_log: bool,
+    events: Arc<dyn EventSink>,
 }
 
 /// How the gateway handled a request, for logs and metrics.
@@ -72,6 +74,9 @@ pub struct ImgateCtx {
     /// The path parameter a mark rule reads the account id from.
     mark_param: Option<String>,
     mark: MarkState,
+    route_kind: &'static str,
+    marked: Option<(usize, usize)>,
+    upstream_error: Option<&'static str>,
 }
 
 impl ImgateCtx {
@@ -99,7 +104,14 @@ impl Imgate {
             policy,
             tls_listener,
             access_log,
+            events: Arc::new(NoEvents),
         }
+    }
+
+    /// Sends every finished request's [`RequestEvent`] to `events` (metrics, audit log).
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
     }
 
     /// The live policy handle (for reloads and admin views).
@@ -119,6 +131,9 @@ impl Imgate {
             inspection: Inspection::default(),
             mark_param: None,
             mark: MarkState::Off,
+            route_kind: "default",
+            marked: None,
+            upstream_error: None,
         }
     }
 
@@ -129,14 +144,15 @@ impl Imgate {
         ctx.request_id = request_id(session.req_header());
         ctx.policy = Some(policy.clone());
         let verdict = match self.decide(session, ctx, &policy) {
-            Ok(Some(rules)) => match inspect::inspect_request(session, &policy, rules).await {
-                Ok(inspection) => {
-                    ctx.inspection = inspection;
-                    ctx.outcome = Outcome::Allowed;
-                    Ok(())
+            Ok(Some(rules)) => {
+                match inspect::inspect_request(session, &policy, rules, &mut ctx.inspection).await {
+                    Ok(()) => {
+                        ctx.outcome = Outcome::Allowed;
+                        Ok(())
+                    }
+                    Err(rejection) => Err(rejection),
                 }
-                Err(rejection) => Err(rejection),
-            },
+            }
             Ok(None) => Ok(()),
             Err(rejection) => Err(rejection),
         };
@@ -207,6 +223,7 @@ impl Imgate {
         };
         ctx.route = Some(found.index);
         let rules = found.route;
+        ctx.route_kind = rules.action.kind();
         let enforced = match &rules.action {
             RouteAction::Pass => return Ok(None),
             RouteAction::Deny => return Err(denied()),
@@ -234,7 +251,7 @@ impl Imgate {
     }
 
     /// The enforced rules of the request's route, if any.
-    fn rules<'c>(ctx: &'c ImgateCtx) -> Option<&'c EnforcedRules> {
+    fn rules(ctx: &ImgateCtx) -> Option<&EnforcedRules> {
         let policy = ctx.policy.as_ref()?;
         match &policy.routes.routes().get(ctx.route?)?.action {
             RouteAction::Enforce(rules) => Some(rules),
@@ -332,14 +349,16 @@ impl Imgate {
                 .is_some_and(|a| a.is_approved_cached(id))
         };
         let param = ctx.mark_param.clone();
-        marking::on_body_chunk(
+        if let Some(counts) = marking::on_body_chunk(
             &mut ctx.mark,
             rule,
             body,
             end_of_stream,
             param.as_deref(),
             &approved,
-        )?;
+        )? {
+            ctx.marked = Some(counts);
+        }
         Ok(None)
     }
 
@@ -404,6 +423,13 @@ impl Imgate {
             ctx.request_id = request_id(session.req_header());
         }
         ctx.outcome = Outcome::Rejected(rejection.code.clone());
+        if matches!(rejection.status, 502 | 504) {
+            ctx.upstream_error = Some(if rejection.status == 504 {
+                "timeout"
+            } else {
+                "unavailable"
+            });
+        }
         let envelope = match &ctx.policy {
             Some(p) => p.envelope.clone(),
             None => self.policy.load().envelope.clone(),
@@ -420,30 +446,50 @@ impl Imgate {
         rejection.status
     }
 
-    /// Writes the access-log line for a finished request.
+    /// Reports a finished request: the access-log line, and the event for metrics and
+    /// the audit log.
     pub fn log_access(&self, session: &Session, error: Option<&Error>, ctx: &ImgateCtx) {
-        if !self.access_log {
-            return;
-        }
         let header = session.req_header();
         let status = session
             .response_written()
             .map(|r| r.status.as_u16())
             .unwrap_or(0);
         let path = imgate_core::mask::mask_digits_in(header.uri.path());
-        tracing::info!(
-            target: "imgate::access",
-            method = %header.method,
-            path = %path,
-            route = ctx.route_name().unwrap_or("-"),
+        let upstream_seconds = ctx.upstream_time.map(|d| d.as_secs_f64());
+        let total_seconds = ctx.started.elapsed().as_secs_f64();
+        if self.access_log {
+            tracing::info!(
+                target: "imgate::access",
+                method = %header.method,
+                path = %path,
+                route = ctx.route_name().unwrap_or("-"),
+                status,
+                decision = ctx.outcome.label(),
+                upstream_ms = upstream_seconds.map(|s| s * 1000.0),
+                total_ms = total_seconds * 1000.0,
+                request_id = %ctx.request_id,
+                error = error.map(|e| e.etype().as_str()),
+                "request"
+            );
+        }
+        self.events.request_finished(&RequestEvent {
+            request_id: &ctx.request_id,
+            method: header.method.as_str(),
+            path: &path,
+            route: ctx.route_name().unwrap_or("-"),
+            route_kind: ctx.route_kind,
+            enforced: Self::rules(ctx).is_some(),
             status,
-            decision = ctx.outcome.label(),
-            upstream_ms = ctx.upstream_time.map(|d| d.as_secs_f64() * 1000.0),
-            total_ms = ctx.started.elapsed().as_secs_f64() * 1000.0,
-            request_id = %ctx.request_id,
-            error = error.map(|e| e.etype().as_str()),
-            "request"
-        );
+            decision: ctx.outcome.label(),
+            account: ctx.inspection.account.as_deref(),
+            categories: &ctx.inspection.scores,
+            masked_fields: &ctx.inspection.masked,
+            body_bytes: ctx.inspection.body_bytes,
+            marked: ctx.marked,
+            upstream_error: ctx.upstream_error,
+            total_seconds,
+            upstream_seconds,
+        });
     }
 }
 

@@ -2,6 +2,7 @@
 //! No policy logic lives here.
 
 mod body;
+mod events;
 mod gateway;
 mod inspect;
 mod marking;
@@ -9,6 +10,7 @@ mod middleware;
 mod respond;
 mod upstream;
 
+pub use events::{CategoryScore, EventSink, NoEvents, RequestEvent};
 pub use gateway::Gateway;
 pub use middleware::{Imgate, ImgateCtx, Outcome, METHOD_OVERRIDE_HEADERS};
 pub use upstream::{HealthCheckService, Upstreams};

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub struct Harness {
     pub upstream: SocketAddr,
     pub gateway: SocketAddr,
+    pub admin: SocketAddr,
     pub dir: tempfile::TempDir,
     child: Option<Child>,
     demo: Option<imgate_demo::DemoServer>,
@@ -80,19 +81,25 @@ impl Harness {
             .expect("start the demo server");
         let upstream = demo.local_addr();
         let gateway = free_port();
+        let admin = free_port();
         let config_path = dir.path().join("imgate.toml");
         let mut text = std::fs::read_to_string(&config_path).expect("read config");
         let listen_line = "address = \"127.0.0.1:8080\"";
         let upstream_line = "addresses = [\"127.0.0.1:8081\"]";
-        assert!(text.contains(listen_line) && text.contains(upstream_line));
+        let admin_line = "address = \"127.0.0.1:9090\"";
+        assert!(
+            text.contains(listen_line) && text.contains(upstream_line) && text.contains(admin_line)
+        );
         text = text
             .replace(listen_line, &format!("address = \"{gateway}\""))
+            .replace(admin_line, &format!("address = \"{admin}\""))
             .replace(upstream_line, &format!("addresses = [\"{upstream}\"]"));
         edit(&mut text);
         std::fs::write(&config_path, &text).expect("write config");
         let mut harness = Harness {
             upstream,
             gateway,
+            admin,
             dir,
             child: None,
             demo: Some(demo),
@@ -126,6 +133,10 @@ impl Harness {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.gateway, path)
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.admin, path)
     }
 
     pub fn upstream_url(&self, path: &str) -> String {

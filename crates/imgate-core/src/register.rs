@@ -277,7 +277,7 @@ pub enum ForwardBody {
 }
 
 /// A checked field's value in masked form, for the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MaskedField {
     pub name: String,
     pub masked: String,

@@ -113,7 +113,7 @@ pub fn parse_csv(text: &str) -> Result<PublisherSet, ParseError> {
             .insert(id_field.trim(), categories)
             .map_err(|e| match e {
                 SetError::EmptyCategories(_) | SetError::TooManyCategories => {
-                    err(comma_free_start(line, comma + 1), e.to_string())
+                    err(comma + 1, e.to_string())
                 }
                 _ => err(id_at, e.to_string()),
             })?;

@@ -172,7 +172,7 @@ mod tests {
             assert!(s.strip_headers(ip(peer)).is_empty(), "{peer}");
         }
         for peer in [Some("10.2.0.1"), Some("192.0.2.8"), Some("::1"), None] {
-            let peer = peer.and_then(|p| ip(p));
+            let peer = peer.and_then(ip);
             let err = s.identify(&req, peer).await.unwrap_err();
             assert_eq!(err.code(), "identity.missing", "{peer:?}");
             assert_eq!(

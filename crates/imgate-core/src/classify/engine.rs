@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::domains::DomainSet;
-use super::features::{feature_key, on_boundaries, scan_features};
+use super::features::{feature_key, is_latin_key, on_boundaries, scan_features};
 use super::lexicon::LexiconEntry;
 use super::model::LinearModel;
 use super::normalize::Normalized;
@@ -221,60 +221,116 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The model's share of a document's score.
+/// A script of a text gets its own segment score when it is the text's majority script, or when it has at
+/// least this many tokens (CJK characters / Latin words): "转发" in front of an English headline is scored as
+/// a Chinese segment only if it says more than a word or two.
+pub(crate) const MIN_SEGMENT_TOKENS: u32 = 4;
+
+/// The model's share of a document's score: that of its best-scoring segment.
 #[derive(Debug, Default)]
 pub(crate) struct ModelScore {
-    /// `sum(weight * (1 + ln tf)) / norm`, without the intercept.
-    pub features: f64,
-    /// Distinct model features present.
+    /// Whether the winning segment is Chinese (its intercept was used).
+    pub zh: bool,
+    /// Intercept + length-normalised feature sum of the winning segment.
+    pub score: f64,
+    /// Distinct model features present in the winning segment.
     pub present: usize,
-    /// `(feature index, contribution)` of the strongest features (by |contribution|), at most `top` of them.
+    /// `(feature index, contribution)` of the strongest features of the winning segment (by |contribution|),
+    /// at most `top` of them.
     pub top: Vec<(u32, f64)>,
 }
 
-/// Scores the normalised texts against the model table in one pass per text.
-pub(crate) fn score_features(table: &FeatureTable, texts: &[Normalized], top: usize) -> ModelScore {
+/// Running sums of one segment.
+#[derive(Default, Clone, Copy)]
+struct Seg {
+    dot: f64,
+    sum: f64,
+    present: usize,
+}
+
+/// Which scripts of `n` are scored: (CJK, Latin).
+fn eligible(n: &Normalized) -> (bool, bool) {
+    let zh_major = n.is_cjk();
+    (
+        n.cjk_chars > 0 && (zh_major || n.cjk_chars >= MIN_SEGMENT_TOKENS),
+        n.latin_words > 0 && (!zh_major || n.latin_words >= MIN_SEGMENT_TOKENS),
+    )
+}
+
+/// Scores every segment (script x text) of the normalised texts and keeps the best one. Scoring per segment and
+/// taking the maximum means a short political headline is not averaged away by a comment in another language or
+/// by a long unrelated text next to it. A document with no eligible segment scores the intercept of its
+/// majority script.
+pub(crate) fn score_model(
+    table: &FeatureTable,
+    model: &LinearModel,
+    texts: &[Normalized],
+    top: usize,
+) -> ModelScore {
     let run = |s: &mut Scratch| {
-        s.begin(table.slots());
+        let mut best: Option<ModelScore> = None;
         for n in texts {
+            let (zh_ok, en_ok) = eligible(n);
+            if !zh_ok && !en_ok {
+                continue;
+            }
+            s.begin(table.slots());
             scan_features(&n.text, |k, _, _| {
                 if let Some(slot) = table.find(k) {
                     s.add(slot);
                 }
             });
+            let mut segs = [Seg::default(); 2];
+            for &slot in &s.touched {
+                let slot = slot as usize;
+                let v = 1.0 + f64::from(s.count[slot]).ln();
+                let g = &mut segs[usize::from(is_latin_key(table.keys[slot]))];
+                g.sum += v;
+                g.dot += v * f64::from(table.weights[slot]);
+                g.present += 1;
+            }
+            for (latin, ok) in [(false, zh_ok), (true, en_ok)] {
+                if !ok {
+                    continue;
+                }
+                let g = segs[usize::from(latin)];
+                let div = model.length.divisor(g.sum);
+                let bias = if latin { model.bias_en } else { model.bias_zh };
+                let score = bias + g.dot / div;
+                if best.as_ref().is_some_and(|b| b.score >= score) {
+                    continue;
+                }
+                let mut strongest = Vec::new();
+                if top > 0 {
+                    strongest = s
+                        .touched
+                        .iter()
+                        .map(|&slot| slot as usize)
+                        .filter(|&slot| is_latin_key(table.keys[slot]) == latin)
+                        .map(|slot| {
+                            let v = 1.0 + f64::from(s.count[slot]).ln();
+                            (table.feature[slot], f64::from(table.weights[slot]) * v / div)
+                        })
+                        .collect();
+                    strongest.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+                    strongest.truncate(top);
+                }
+                best = Some(ModelScore {
+                    zh: !latin,
+                    score,
+                    present: g.present,
+                    top: strongest,
+                });
+            }
         }
-        let mut norm2 = 0.0f64;
-        let mut dot = 0.0f64;
-        for &slot in &s.touched {
-            let v = 1.0 + f64::from(s.count[slot as usize]).ln();
-            norm2 += v * v;
-            dot += v * f64::from(table.weights[slot as usize]);
-        }
-        if s.touched.is_empty() {
-            return ModelScore::default();
-        }
-        let inv = 1.0 / norm2.sqrt();
-        let mut best: Vec<(u32, f64)> = Vec::new();
-        if top > 0 {
-            best = s
-                .touched
-                .iter()
-                .map(|&slot| {
-                    let v = 1.0 + f64::from(s.count[slot as usize]).ln();
-                    (
-                        table.feature[slot as usize],
-                        f64::from(table.weights[slot as usize]) * v * inv,
-                    )
-                })
-                .collect();
-            best.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-            best.truncate(top);
-        }
-        ModelScore {
-            features: dot * inv,
-            present: s.touched.len(),
-            top: best,
-        }
+        best.unwrap_or_else(|| {
+            let zh = texts.iter().any(Normalized::is_cjk);
+            ModelScore {
+                zh,
+                score: if zh { model.bias_zh } else { model.bias_en },
+                ..Default::default()
+            }
+        })
     };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => run(&mut s),
@@ -326,21 +382,31 @@ mod tests {
     }
 
     #[test]
-    fn sublinear_tf_l2_normalised() {
-        let m = model(&[("vote", 2.0), ("poll", 1.0), ("政治", 3.0)]);
+    fn segments_are_length_normalised_and_scored_separately() {
+        let mut m = model(&[("vote", 2.0), ("poll", 1.0), ("政治", 3.0), ("转", -1.0)]);
+        m.bias_en = -1.0;
+        m.bias_zh = -2.0;
         let t = FeatureTable::new(&m);
         let n = Normalizer::new();
-        let texts = [n.normalize("vote vote poll unknown")];
-        let s = score_features(&t, &texts, 8);
+        let s = score_model(&t, &m, &[n.normalize("vote vote poll unknown")], 8);
         let v = 1.0 + 2f64.ln();
-        let norm = (v * v + 1.0).sqrt();
-        assert!((s.features - (2.0 * v + 1.0) / norm).abs() < 1e-6);
+        let want = -1.0 + (2.0 * v + 1.0) / m.length.divisor(v + 1.0);
+        assert!((s.score - want).abs() < 1e-6, "{} vs {want}", s.score);
+        assert!(!s.zh);
         assert_eq!(s.present, 2);
         assert_eq!(s.top[0].0, 0); // "vote", the first feature of the list.
-                                   // Length does not inflate the score: the same proportions, ten times longer, score the same.
-        let long = [n.normalize(&"vote vote poll ".repeat(10))];
-        let l = score_features(&t, &long, 0);
-        assert!(l.features > 0.0 && l.features < 2.5);
-        assert_eq!(score_features(&t, &[n.normalize("nothing")], 3).present, 0);
+        // The same proportions, ten times longer, score about the same (weighted mean, prior aside).
+        let long = score_model(&t, &m, &[n.normalize(&"vote vote poll ".repeat(10))], 0);
+        assert!((long.score - s.score).abs() < 0.6, "{} vs {}", long.score, s.score);
+        // A short Chinese comment in front of the English text is not mixed into the English segment.
+        let mixed = score_model(&t, &m, &[n.normalize("转发 vote vote poll unknown")], 8);
+        assert!((mixed.score - s.score).abs() < 1e-9);
+        // Separate texts: the best segment wins, whichever its language.
+        let two = score_model(&t, &m, &[n.normalize("转发"), n.normalize("vote poll")], 8);
+        assert!(!two.zh && two.score > 0.0);
+        let zh = score_model(&t, &m, &[n.normalize("政治 nothing")], 8);
+        assert!(zh.zh && zh.score > -2.0);
+        let empty = score_model(&t, &m, &[n.normalize("")], 3);
+        assert_eq!((empty.present, empty.score), (0, -1.0));
     }
 }

@@ -3,8 +3,9 @@
 //! Features are taken from normalised text in ONE left-to-right pass ([`scan_features`]):
 //! * CJK character n-grams (1..=[`MAX_CJK_NGRAM`]) inside runs of CJK characters, via a rolling window;
 //! * Latin words (maximal ASCII alphanumeric runs) and word bigrams (two words separated by exactly one space),
-//!   both skipping English stop words ([`is_stop_word`]): they carry no topic, and in long articles they would
-//!   dominate the length normalisation.
+//!   both skipping English stop words ([`is_stop_word`]) and all-digit tokens ([`is_skipped_word`]): stop words
+//!   carry no topic and would dominate the length normalisation; numbers (dates, times, amounts, URL path
+//!   segments) were learned from article boilerplate and make a short post's score depend on its date.
 //!
 //! Each feature is identified by a 64-bit key ([`feature_key`] computes it from the feature's text, as written in
 //! the model file), so scoring is one hash-table probe per feature occurrence instead of a multi-pattern search
@@ -125,6 +126,18 @@ pub fn is_stop_word(w: &[u8]) -> bool {
     )
 }
 
+/// Latin tokens that are not features and break bigrams: stop words and all-digit tokens.
+#[inline]
+pub fn is_skipped_word(w: &[u8]) -> bool {
+    is_stop_word(w) || w.iter().all(u8::is_ascii_digit)
+}
+
+/// Whether a feature key belongs to the Latin family (words and bigrams) rather than to CJK n-grams.
+#[inline]
+pub fn is_latin_key(k: u64) -> bool {
+    k & LATIN_TAG != 0
+}
+
 /// Final mixing step of splitmix64: spreads the bits of a hash over all 64 bits.
 #[inline]
 fn mix(mut x: u64) -> u64 {
@@ -164,7 +177,8 @@ fn cjk_key(chars: &[char]) -> u64 {
 }
 
 /// The key of a feature given as text (as in the model file), or `None` if the text is not a feature this module
-/// can produce: 1..=3 CJK characters, or one or two non-stop-word ASCII alphanumeric words (one space between).
+/// can produce: 1..=3 CJK characters, or one or two ASCII alphanumeric words that are neither stop words nor
+/// all digits (one space between).
 pub fn feature_key(text: &str) -> Option<u64> {
     let chars: Vec<char> = text.chars().collect();
     if !chars.is_empty() && chars.iter().all(|c| is_cjk(*c)) {
@@ -174,7 +188,7 @@ pub fn feature_key(text: &str) -> Option<u64> {
         !w.is_empty()
             && w.bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
-            && !is_stop_word(w.as_bytes())
+            && !is_skipped_word(w.as_bytes())
     };
     match text.split_once(' ') {
         None if is_word(text) => Some(word_key(word_hash(text.as_bytes()))),
@@ -212,7 +226,7 @@ pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
                 i += 1;
             }
             let word = &b[s..i];
-            if is_stop_word(word) {
+            if is_skipped_word(word) {
                 prev = None;
                 continue;
             }
@@ -314,7 +328,9 @@ mod tests {
             n += 1;
             assert_eq!(feature_key(&text[s..e]), Some(k), "{}", &text[s..e]);
         });
-        assert_eq!(n, 12 + 4 + 3);
+        assert_eq!(n, 12 + 3 + 1); // "2005" is skipped and breaks the bigrams around it.
+        assert_eq!(feature_key("2005"), None);
+        assert!(feature_key("g20").is_some());
         assert_eq!(feature_key("国务院总"), None);
         assert_eq!(feature_key("the"), None);
         assert_eq!(feature_key("Prime"), None);

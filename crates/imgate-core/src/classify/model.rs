@@ -3,23 +3,57 @@
 //!
 //! ```text
 //! # comments: provenance, training options, metrics
-//! imgate-linear-model 2
-//! bias zh -2.5          # intercept when the text is mainly Chinese (the language threshold is folded in)
-//! bias en -3.1          # intercept otherwise
+//! imgate-linear-model 3
+//! bias zh -2.5          # intercept of Chinese segments (the language threshold is folded in)
+//! bias en -3.1          # intercept of Latin-script segments
 //! lexicon 1.2           # learned scale of the lexicon signal (ln(1 + lexicon score))
+//! length 1 2            # length normalisation: power P and prior C (see below)
 //! f 0.8413 国务院        # feature weight, then the normalised feature text (rest of the line)
 //! f 1.0021 prime minister
 //! ```
-//! A feature occurring `tf` times contributes `weight * (1 + ln tf) / norm`, where `norm` is the Euclidean norm
-//! of the document's `(1 + ln tf)` vector over the features the model knows (sublinear term frequency,
-//! L2-normalised): the score of a long article does not grow with its length, and a word repeated ten times
-//! counts about three times as much as once.
+//! The model scores each *segment* separately: the CJK features and the Latin features of each text of a
+//! document (see [`super::Classifier::classify`]). In a segment, a feature occurring `tf` times contributes
+//! `weight * (1 + ln tf) / (S + C)^P`, where `S` is the sum of `(1 + ln tf)` over the segment's features the
+//! model knows. With `P = 1` the score is a weighted mean of the feature weights, so a 15-word post and a
+//! 600-word article on the same topic score alike (the Euclidean norm of format 2 made scores grow with the
+//! square root of the length, and the intercept that balanced long articles sank short posts). The prior `C`
+//! shrinks segments with only one or two known features towards the intercept, so a stray English word in a
+//! Chinese headline cannot decide the verdict on its own.
 
 use super::features::feature_key;
 use super::BuildError;
 
 /// The model file's first non-comment line.
-pub const MAGIC: &str = "imgate-linear-model 2";
+pub const MAGIC: &str = "imgate-linear-model 3";
+
+/// Length normalisation of a segment's feature sum: divide by `(S + prior)^power` (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LengthNorm {
+    pub power: f64,
+    pub prior: f64,
+}
+
+impl Default for LengthNorm {
+    fn default() -> Self {
+        LengthNorm {
+            power: 1.0,
+            prior: 2.0,
+        }
+    }
+}
+
+impl LengthNorm {
+    /// The divisor for a segment whose known features sum to `s` (`(1 + ln tf)` values); at least a tiny
+    /// positive number, so an empty segment scores its intercept.
+    #[inline]
+    pub fn divisor(&self, s: f64) -> f64 {
+        (s + self.prior).max(1e-9).powf(self.power).max(1e-9)
+    }
+
+    fn valid(&self) -> bool {
+        self.power.is_finite() && (0.0..=2.0).contains(&self.power) && self.prior.is_finite() && self.prior >= 0.0
+    }
+}
 
 /// A parsed linear model.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -28,6 +62,8 @@ pub struct LinearModel {
     pub bias_en: f64,
     /// Learned weight of `ln(1 + lexicon score)`; `None` if the model was trained without a lexicon.
     pub lexicon_scale: Option<f64>,
+    /// Length normalisation of segment scores.
+    pub length: LengthNorm,
     /// `(normalised feature text, weight)`, sorted by feature text.
     pub features: Vec<(String, f64)>,
     /// Comment lines (without `# `) kept for provenance.
@@ -72,12 +108,12 @@ impl LinearModel {
                 continue;
             }
             if !seen_magic {
-                if line.trim() == "imgate-linear-model 1" {
+                if matches!(line.trim(), "imgate-linear-model 1" | "imgate-linear-model 2") {
                     return Err(syntax(
                         file,
                         ln,
                         1,
-                        "model format 1 (binary features) is no longer supported: retrain with `imgate learn`"
+                        "model format 1/2 (document-level scoring) is no longer supported: retrain with `imgate learn`"
                             .into(),
                     ));
                 }
@@ -112,6 +148,22 @@ impl LinearModel {
                     }
                 }
                 "lexicon" => m.lexicon_scale = Some(num(file, ln, col2, rest.trim())?),
+                "length" => {
+                    let (p, c) = rest.split_once(' ').unwrap_or((rest, ""));
+                    let l = LengthNorm {
+                        power: num(file, ln, col2, p)?,
+                        prior: num(file, ln, col2 + p.len() + 1, c.trim())?,
+                    };
+                    if !l.valid() {
+                        return Err(syntax(
+                            file,
+                            ln,
+                            col2,
+                            "length: need 0 <= power <= 2 and prior >= 0".into(),
+                        ));
+                    }
+                    m.length = l;
+                }
                 "f" => {
                     let (w, feat) = rest.split_once(' ').unwrap_or((rest, ""));
                     let w = num(file, ln, col2, w)?;
@@ -146,7 +198,7 @@ impl LinearModel {
                         file,
                         ln,
                         1,
-                        format!("unknown key {key:?} (bias|lexicon|f)"),
+                        format!("unknown key {key:?} (bias|lexicon|length|f)"),
                     ))
                 }
             }
@@ -180,6 +232,10 @@ impl LinearModel {
         if let Some(l) = self.lexicon_scale {
             s.push_str(&format!("lexicon {l:.4}\n"));
         }
+        s.push_str(&format!(
+            "length {} {}\n",
+            self.length.power, self.length.prior
+        ));
         let mut feats: Vec<&(String, f64)> = self.features.iter().collect();
         feats.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, w) in feats {
@@ -199,6 +255,10 @@ mod tests {
             bias_zh: -1.5,
             bias_en: -2.0,
             lexicon_scale: Some(0.75),
+            length: LengthNorm {
+                power: 0.75,
+                prior: 1.5,
+            },
             features: vec![("prime minister".into(), 1.25), ("国务院".into(), 2.0)],
             comments: vec!["trained on x".into()],
         };
@@ -215,6 +275,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(LinearModel::parse("m", "imgate-linear-model 1\n").is_err());
+        assert!(LinearModel::parse("m", "imgate-linear-model 2\n").is_err());
+        assert!(LinearModel::parse("m", &format!("{MAGIC}\nlength -1 2\n")).is_err());
+        assert!(LinearModel::parse("m", &format!("{MAGIC}\nlength 1\n")).is_err());
         match LinearModel::parse("m.txt", &t) {
             Err(BuildError::Syntax { line, column, .. }) => assert_eq!((line, column), (4, 3)),
             other => panic!("{other:?}"),

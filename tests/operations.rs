@@ -1,0 +1,268 @@
+//! Operations end to end: admin endpoints, metrics, hot reload (SIGHUP, admin, file
+//! watch, refused configs), the audit log and privacy of captured output.
+
+mod common;
+
+use common::http::{request, Connection};
+use common::Harness;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn get(url: &str) -> (u16, String) {
+    let resp = reqwest::blocking::get(url).expect("admin request");
+    (resp.status().as_u16(), resp.text().unwrap_or_default())
+}
+
+fn post(url: &str) -> (u16, Value) {
+    let resp = reqwest::blocking::Client::new()
+        .post(url)
+        .send()
+        .expect("admin request");
+    (resp.status().as_u16(), resp.json().unwrap_or(Value::Null))
+}
+
+fn policy_sha(h: &Harness) -> String {
+    let (_, text) = get(&h.admin_url("/admin/policy"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["sha256"].as_str().unwrap().to_owned()
+}
+
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn admin_endpoints_and_metrics() {
+    let h = Harness::start();
+    assert_eq!(get(&h.admin_url("/healthz")).0, 200);
+    let (status, ready) = get(&h.admin_url("/readyz"));
+    assert_eq!(status, 200, "{ready}");
+    h.raw(&request("GET", "/__demo/stats", &[], b""));
+    h.raw(&request("GET", "/api/v1/accounts/u-xinhua", &[], b""));
+    let bad = json!({"username":"m","password":"p","real_name":"1","id_number":"1","phone":"1","agreement":{"accepted":true,"version":"2014-08"}});
+    h.raw(&request(
+        "POST",
+        "/api/v1/accounts",
+        &[("Content-Type", "application/json")],
+        bad.to_string().as_bytes(),
+    ));
+    let (status, metrics) = get(&h.admin_url("/metrics"));
+    assert_eq!(status, 200);
+    for needle in [
+        "imgate_requests_total{route_kind=\"deny\",status=\"403\"} 1",
+        "imgate_requests_total{route_kind=\"mark\",status=\"200\"} 1",
+        "imgate_requests_total{route_kind=\"register\",status=\"422\"} 1",
+        "imgate_decisions_total{reason=\"route.denied\"} 1",
+        "imgate_decisions_total{reason=\"registration.real_name.characters\"} 1",
+        "imgate_marked_accounts_total{approved=\"true\"} 1",
+        "imgate_request_duration_seconds_bucket",
+        "imgate_upstream_duration_seconds_bucket",
+        "imgate_request_body_bytes_bucket",
+        "imgate_lookup_hits_total{lookup=\"approval\"}",
+        "imgate_lookup_misses_total{lookup=\"identity\"}",
+    ] {
+        assert!(metrics.contains(needle), "missing `{needle}` in\n{metrics}");
+    }
+    let (_, policy) = get(&h.admin_url("/admin/policy"));
+    let policy: Value = serde_json::from_str(&policy).unwrap();
+    assert_eq!(policy["sha256"].as_str().unwrap().len(), 64);
+    assert!(policy["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "publish"));
+    // The upstream going away makes the gateway not ready.
+    let mut h = h;
+    h.stop_upstream();
+    assert_eq!(get(&h.admin_url("/readyz")).0, 503);
+}
+
+#[test]
+fn an_admin_token_protects_all_but_health() {
+    let token = "0123456789abcdef-admin";
+    let h = Harness::start_with_files(&[("admin.token", token.as_bytes())], |t| {
+        *t = t.replace(
+            "# token_file = \"secrets/admin.token\"",
+            "token_file = \"admin.token\"",
+        );
+    });
+    assert_eq!(get(&h.admin_url("/healthz")).0, 200);
+    assert_eq!(get(&h.admin_url("/metrics")).0, 401);
+    assert_eq!(post(&h.admin_url("/admin/reload")).0, 401);
+    let resp = reqwest::blocking::Client::new()
+        .get(h.admin_url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[test]
+fn reload_under_load_drops_no_request() {
+    let h = Harness::start();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut workers = Vec::new();
+    for worker in 0..4 {
+        let (stop, done, failures) = (stop.clone(), done.clone(), failures.clone());
+        let gateway = h.gateway;
+        workers.push(std::thread::spawn(move || {
+            let mut conn = Connection::open(gateway);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let (req, expected) = if worker % 2 == 0 {
+                    (request("GET", "/api/v1/accounts/u-alice", &[], b""), 200)
+                } else {
+                    let body = br#"{"username":"r","password":"p","real_name":"x","id_number":"1","phone":"2","agreement":{"accepted":false,"version":"1"}}"#;
+                    (request("POST", "/api/v1/accounts", &[("Content-Type", "application/json")], body), 422)
+                };
+                conn.send(&req);
+                let resp = conn.read_response(false);
+                if resp.status != expected {
+                    failures.lock().unwrap().push(format!("{} {}", resp.status, resp.text()));
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let before = policy_sha(&h);
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(300));
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &h.gateway_pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "failed requests during reload: {failures:?}"
+    );
+    assert!(done.load(Ordering::Relaxed) > 20, "the load loop ran");
+    assert_eq!(policy_sha(&h), before);
+    let (_, metrics) = get(&h.admin_url("/metrics"));
+    let reloads = metrics
+        .lines()
+        .find(|l| l.starts_with("imgate_reloads_total{result=\"ok\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    // Signals that arrive while a reload runs coalesce into one more reload.
+    assert!(reloads >= 1, "SIGHUP reloads counted: {reloads}\n{metrics}");
+    assert!(h.logs().contains("configuration reloaded"));
+}
+
+#[test]
+fn an_invalid_reload_keeps_the_old_policy_and_a_valid_one_applies() {
+    let h = Harness::start_with(|t| *t = t.replace("watch = true", "watch = false"));
+    let original = std::fs::read_to_string(h.config_path()).unwrap();
+    let before = policy_sha(&h);
+    std::fs::write(
+        h.config_path(),
+        format!("{original}\n[[route]]\npath = \"/x\"\nbogus = 1\n"),
+    )
+    .unwrap();
+    let (status, body) = post(&h.admin_url("/admin/reload"));
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("imgate.toml:") && message.contains("bogus"),
+        "{message}"
+    );
+    assert_eq!(policy_sha(&h), before);
+    assert_eq!(
+        h.raw(&request("GET", "/api/v1/timeline", &[], b"")).status,
+        200
+    );
+    assert!(h.logs().contains("reload refused"));
+
+    std::fs::write(
+        h.config_path(),
+        format!("{original}\n[[route]]\npath = \"/api/v1/session\"\naction = \"deny\"\n"),
+    )
+    .unwrap();
+    let (status, body) = post(&h.admin_url("/admin/reload"));
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(policy_sha(&h), before);
+    let resp = h.raw(&request("GET", "/api/v1/session", &[], b""));
+    assert_eq!((resp.status, resp.code()), (403, "route.denied".to_owned()));
+}
+
+#[test]
+fn a_changed_config_file_is_reloaded_by_the_watcher() {
+    let h = Harness::start_with(|t| *t = t.replace("interval = \"2s\"", "interval = \"200ms\""));
+    assert_eq!(
+        h.raw(&request("GET", "/api/v1/session", &[], b"")).status,
+        401
+    );
+    let original = std::fs::read_to_string(h.config_path()).unwrap();
+    std::fs::write(
+        h.config_path(),
+        format!("{original}\n[[route]]\npath = \"/api/v1/session\"\naction = \"deny\"\n"),
+    )
+    .unwrap();
+    wait_until("the watcher to reload", || {
+        h.raw(&request("GET", "/api/v1/session", &[], b"")).status == 403
+    });
+}
+
+#[test]
+fn captured_output_never_holds_a_full_id_or_phone_number() {
+    let h = Harness::start();
+    let valid_id = "11010519491231002X";
+    let phones = ["13800138000", "13912345678"];
+    let ids = [valid_id, "110105194912310021", "440301199001011234"];
+    for (i, id) in ids.iter().enumerate() {
+        let body = json!({"username": format!("p{i}"), "password": "pw", "real_name": "张三", "id_number": id,
+            "phone": phones[i % 2], "agreement": {"accepted": true, "version": "2014-08"}});
+        h.raw(&request(
+            "POST",
+            "/api/v1/accounts",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        ));
+    }
+    let form = format!("username=f1&password=p&real_name=%E5%BC%A0%E4%B8%89&id_number={valid_id}&phone=13800138000&agree=1&agreement_version=2014-08");
+    h.raw(&request(
+        "POST",
+        "/legacy/register.do",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    ));
+    // A number in a path or query of an unrouted request.
+    h.raw(&request(
+        "GET",
+        &format!("/api/v1/lookup/{valid_id}?phone=13800138000"),
+        &[],
+        b"",
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    let logs = h.logs();
+    assert!(
+        logs.contains("\"decision\":\"allow\""),
+        "audit lines present:\n{logs}"
+    );
+    assert!(
+        logs.contains("110105********002X"),
+        "masked id in the audit log:\n{logs}"
+    );
+    for secret in ids.iter().chain(phones.iter()) {
+        assert!(
+            !logs.contains(secret),
+            "`{secret}` appears in the output:\n{logs}"
+        );
+    }
+}
