@@ -471,8 +471,8 @@ impl CpuSample {
 fn print_summary(results: &[ScenarioResult]) {
     println!("\n== ratios of throughput (same requests; goals from the issue)");
     println!(
-        "{:<12} {:>14} {:>14} {:>6}",
-        "scenario", "imgate/pingora", "imgate/direct", "goal"
+        "{:<12} {:>14} {:>14} {:>6}   {:>16} {:>15}",
+        "scenario", "imgate/pingora", "imgate/direct", "goal", "CPU: vs pingora", "CPU: vs direct"
     );
     for r in results {
         let goal = report::GOALS
@@ -481,11 +481,13 @@ fn print_summary(results: &[ScenarioResult]) {
             .map_or(String::new(), |(_, g)| format!("≥{g}"));
         let fmt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
         println!(
-            "{:<12} {:>14} {:>14} {:>6}",
+            "{:<12} {:>14} {:>14} {:>6}   {:>16} {:>15}",
             r.id.as_str(),
             fmt(r.ratio("pingora")),
             fmt(r.ratio("direct")),
-            goal
+            goal,
+            fmt(r.cpu_ratio("pingora")),
+            fmt(r.cpu_ratio("direct"))
         );
     }
 }

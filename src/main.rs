@@ -28,10 +28,12 @@ fn main() -> ExitCode {
             config: path,
             log_format,
             admin_listen,
+            upgrade,
         } => {
             let overrides = Overrides {
                 log_format: log_format.map(Into::into),
                 admin_listen,
+                upgrade,
                 ..Overrides::default()
             };
             fail(serve::run(&path, overrides))
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
             admin_listen,
             log_format.map(Into::into),
         )),
+        Command::Learn(args) => report(imgate::ops::classify_cli::run_learn(&args), "learn"),
+        Command::Eval(args) => report(imgate::ops::classify_cli::run_eval(&args), "eval"),
         Command::BaselineProxy {
             listen,
             upstream,
@@ -79,6 +83,16 @@ fn fail(result: Result<(), serve::StartError>) -> ExitCode {
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn report(result: Result<(), Box<dyn std::error::Error>>, command: &str) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imgate {command}: {e}");
+            ExitCode::FAILURE
         }
     }
 }

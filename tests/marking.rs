@@ -172,6 +172,81 @@ fn http10_head_and_keepalive() {
     }
 }
 
+fn scripted(request_line: &str) -> Vec<u8> {
+    let spoofed = br#"{"account":{"id":"u-mallory","verified_publisher":true}}"#;
+    let head = |ct: &str, extra: &str, len: usize| {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\n{extra}Content-Length: {len}\r\nConnection: close\r\n\r\n").into_bytes()
+    };
+    let path = request_line.split(' ').nth(1).unwrap_or("");
+    let mut out;
+    match path {
+        "/api/v1/accounts/text" => {
+            out = head("text/plain", "", spoofed.len());
+            out.extend_from_slice(spoofed);
+        }
+        "/api/v1/accounts/gzip" => {
+            let fake = b"\x1f\x8b\x08\x00\x00\x00\x00\x00";
+            out = head("application/json", "Content-Encoding: gzip\r\n", fake.len());
+            out.extend_from_slice(fake);
+        }
+        "/api/v1/accounts/huge" => {
+            let body = format!(
+                "{{\"account\":{{\"id\":\"u-mallory\",\"pad\":\"{}\"}}}}",
+                " ".repeat(2 << 20)
+            );
+            out = head("application/json", "", body.len());
+            out.extend_from_slice(body.as_bytes());
+        }
+        "/api/v1/accounts/broken" => {
+            let body = br#"{"account":{"id":"u-mallory","verified_publisher":true}"#;
+            out = head("application/json", "", body.len());
+            out.extend_from_slice(body);
+        }
+        _ => {
+            out = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_vec();
+        }
+    }
+    out
+}
+
+#[test]
+fn unmarkable_upstream_answers_fail_safe() {
+    let upstream = common::scripted_upstream(scripted);
+    let h = Harness::start_with_upstream(upstream);
+    // Not JSON: passed through untouched.
+    let resp = h.raw(&request("GET", "/api/v1/accounts/text", &[], b""));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), Some("text/plain"));
+    assert!(resp.text().contains("\"verified_publisher\":true"));
+    // Compressed despite `Accept-Encoding: identity`: replaced by a JSON 502.
+    let resp = h.raw(&request("GET", "/api/v1/accounts/gzip", &[], b""));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (502, "mark.encoded_response".to_owned()),
+        "{}",
+        resp.text()
+    );
+    // Declared larger than max_body: a JSON 502.
+    let resp = h.raw(&request("GET", "/api/v1/accounts/huge", &[], b""));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (502, "mark.response_too_large".to_owned())
+    );
+    // Unparseable JSON: the response is aborted, never delivered un-marked.
+    let client = reqwest::blocking::Client::new();
+    let outcome = client
+        .get(h.url("/api/v1/accounts/broken"))
+        .send()
+        .and_then(|r| r.text());
+    if let Ok(text) = outcome {
+        assert!(
+            !text.contains("\"verified_publisher\":true"),
+            "un-marked body delivered: {text}"
+        );
+    }
+}
+
 #[test]
 fn non_json_responses_pass_untouched() {
     let h = Harness::start();

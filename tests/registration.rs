@@ -606,3 +606,97 @@ fn pii_can_be_replaced_by_a_keyed_hash_or_stripped_before_forwarding() {
     );
     assert!(!forwarded.contains(&id) && !forwarded.contains("13800138000"));
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn compressed_bodies_are_decoded_within_bounds_only_where_enabled() {
+    let h = Harness::start_with(|t| {
+        *t = t.replacen(
+            "path = \"/api/v1/accounts\"\n",
+            "path = \"/api/v1/accounts\"\ndecode = { max_size = \"64KiB\", max_ratio = 20 }\n",
+            1,
+        );
+    });
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Encoding", "gzip"),
+    ];
+    // A valid registration, compressed: inspected decoded, forwarded as received.
+    let good = gzip(&registration(
+        "gz",
+        &valid_id(),
+        "13800138000",
+        "张三",
+        json!(true),
+        "2014-08",
+    ));
+    let resp = h.raw(&request("POST", "/api/v1/accounts", &headers, &good));
+    assert_ne!(resp.status, 422, "{}", resp.text());
+    let seen = h.upstream_requests(1).pop().unwrap();
+    assert_eq!(seen["headers"]["content-encoding"], "gzip");
+    assert_eq!(seen["headers"]["content-length"], good.len().to_string());
+    // An invalid one is still refused.
+    let bad = gzip(&registration(
+        "gz2",
+        "1",
+        "13800138000",
+        "张三",
+        json!(true),
+        "2014-08",
+    ));
+    let resp = h.raw(&request("POST", "/api/v1/accounts", &headers, &bad));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (422, "registration.id_number.format".to_owned())
+    );
+    // A decompression bomb and garbage.
+    let bomb = gzip(&vec![b' '; 1 << 20]);
+    let resp = h.raw(&request("POST", "/api/v1/accounts", &headers, &bomb));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (413, "body.too_large".to_owned())
+    );
+    let resp = h.raw(&request(
+        "POST",
+        "/api/v1/accounts",
+        &headers,
+        b"not gzip at all",
+    ));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (400, "body.undecodable".to_owned())
+    );
+    let resp = h.raw(&request(
+        "POST",
+        "/api/v1/accounts",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "br"),
+        ],
+        &good,
+    ));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (415, "body.encoding_unsupported".to_owned())
+    );
+    // Routes without `decode` still refuse compressed bodies.
+    let resp = h.raw(&request(
+        "POST",
+        "/legacy/register.do",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Content-Encoding", "gzip"),
+        ],
+        &gzip(b"a=1"),
+    ));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (415, "body.encoding_unsupported".to_owned())
+    );
+}

@@ -216,7 +216,10 @@ async fn drive(mut conn: Conn, shared: Arc<Shared>) -> Result<Tally, String> {
                     ));
                 }
                 // Start afresh: the old connection may hold a half-read response.
-                conn = reconnect(&conn, &shared).await?;
+                match reconnect(&conn, &shared).await {
+                    Some(fresh) => conn = fresh,
+                    None => break,
+                }
                 continue;
             }
         };
@@ -252,12 +255,13 @@ async fn drive(mut conn: Conn, shared: Arc<Shared>) -> Result<Tally, String> {
     Ok(tally)
 }
 
-/// A new connection to the same address, retried until the measurement ends.
-async fn reconnect(old: &Conn, shared: &Shared) -> Result<Conn, String> {
+/// A new connection to the same address, retried until the measurement ends (then `None`:
+/// the failures are already counted as transport errors).
+async fn reconnect(old: &Conn, shared: &Shared) -> Option<Conn> {
     loop {
         match Conn::connect(old.addr()).await {
-            Ok(conn) => return Ok(conn),
-            Err(e) if Instant::now() >= shared.end => return Err(e),
+            Ok(conn) => return Some(conn),
+            Err(_) if Instant::now() >= shared.end => return None,
             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
     }

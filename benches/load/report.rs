@@ -96,6 +96,14 @@ impl ScenarioResult {
         (base > 0.0).then(|| gateway / base)
     }
 
+    /// Server CPU per request of `baseline` over imgate's (proxy plus demo server): the same
+    /// ratio measured by cost instead of throughput, steadier on a shared, noisy machine.
+    pub fn cpu_ratio(&self, baseline: &str) -> Option<f64> {
+        let gateway = self.get("imgate")?.server_cpu_us_per_req?;
+        let base = self.get(baseline)?.server_cpu_us_per_req?;
+        (gateway > 0.0).then(|| base / gateway)
+    }
+
     /// The table of this scenario, as printed after it ran.
     pub fn print(&self) {
         println!(
@@ -163,9 +171,11 @@ impl ScenarioResult {
         }
         let fmt = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.3}"));
         println!(
-            "  ratios: imgate/pingora {}  imgate/direct {}",
+            "  ratios: imgate/pingora {}  imgate/direct {}  (by server CPU per request: {} / {})",
             fmt(self.ratio("pingora")),
-            fmt(self.ratio("direct"))
+            fmt(self.ratio("direct")),
+            fmt(self.cpu_ratio("pingora")),
+            fmt(self.cpu_ratio("direct"))
         );
     }
 }
@@ -205,6 +215,15 @@ pub fn json_report(
     for r in results {
         ratios.insert(format!("{}_vs_direct", r.id), opt(r.ratio("direct")));
     }
+    let cpu_ratios: Map<String, Value> = results
+        .iter()
+        .flat_map(|r| {
+            [
+                (format!("{}_vs_pingora", r.id), opt(r.cpu_ratio("pingora"))),
+                (format!("{}_vs_direct", r.id), opt(r.cpu_ratio("direct"))),
+            ]
+        })
+        .collect();
     let goals: Map<String, Value> = GOALS
         .iter()
         .map(|(id, goal)| {
@@ -224,11 +243,14 @@ pub fn json_report(
             }
             entry.insert("ratio_vs_pingora".into(), opt(r.ratio("pingora")));
             entry.insert("ratio_vs_direct".into(), opt(r.ratio("direct")));
+            entry.insert("cpu_ratio_vs_pingora".into(), opt(r.cpu_ratio("pingora")));
+            entry.insert("cpu_ratio_vs_direct".into(), opt(r.cpu_ratio("direct")));
             (r.id.to_string(), Value::Object(entry))
         })
         .collect();
     json!({
         "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
         "goals": goals,
         "scenarios": scenarios,
         "settings": {
@@ -284,7 +306,8 @@ fn machine() -> Value {
         .ok()
         .map(|k| k.trim().to_string());
     json!({
-        "cpus": std::thread::available_parallelism().map(|n| n.get()).ok(),
+        // Not available_parallelism(): the bench pins itself, which makes that 1.
+        "cpus": cpuinfo.lines().filter(|l| l.starts_with("processor")).count(),
         "cpu_model": model,
         "kernel": kernel,
     })

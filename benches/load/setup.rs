@@ -32,6 +32,15 @@ pub fn prepare_config(
         &["server", "threads"],
         toml::Value::Integer(i64::try_from(threads).unwrap_or(1)),
     );
+    // A fixed socket path would collide with another imgate on the machine (tests, a demo).
+    let has_upgrade_sock = table
+        .get("server")
+        .and_then(|s| s.get("upgrade_sock"))
+        .is_some();
+    if has_upgrade_sock {
+        let sock = dest.join("upgrade.sock").display().to_string();
+        set(&mut table, &["server", "upgrade_sock"], sock.into());
+    }
     set(&mut table, &["logging", "access_log"], false.into());
     set(&mut table, &["logging", "level"], "warn".into());
     let rewritten = toml::to_string(&table).map_err(|e| format!("re-serialising config: {e}"))?;

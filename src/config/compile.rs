@@ -38,6 +38,7 @@ pub struct ServerSettings {
     pub upstream: UpstreamSettings,
     pub threads: usize,
     pub grace_period: Duration,
+    pub upgrade_sock: PathBuf,
     pub logging: LoggingSettings,
     pub admin: AdminSettings,
     pub reload: ReloadSettings,
@@ -156,6 +157,15 @@ pub struct EnforcedRules {
     pub register: Option<RegisterRule>,
     pub publish: Option<PublishRule>,
     pub mark: Option<MarkRule>,
+    /// Limits for compressed request bodies; `None` refuses them.
+    pub decode: Option<DecodeLimits>,
+}
+
+/// How far a compressed request body may be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    pub max_size: usize,
+    pub max_ratio: u32,
 }
 
 impl EnforcedRules {
@@ -361,6 +371,7 @@ pub(super) fn compile(
         upstream,
         threads: raw.server.threads,
         grace_period: raw.server.grace_period.0,
+        upgrade_sock: schema::resolve(base, &raw.server.upgrade_sock),
         logging: LoggingSettings {
             format: raw.logging.format,
             level: raw.logging.level,
@@ -457,11 +468,28 @@ fn compile_route_rules(
             Action::Deny => RouteAction::Deny,
             Action::Pass => RouteAction::Pass,
         }),
-        None if has_rules => Ok(RouteAction::Enforce(Box::new(EnforcedRules {
-            register,
-            publish,
-            mark,
-        }))),
+        None if has_rules => {
+            let decode = match &route.decode {
+                Some(d) if register.is_none() && publish.is_none() => {
+                    return Err(at(
+                        d.span(),
+                        "`decode` only applies to routes with a `register` or `publish` rule"
+                            .to_owned(),
+                    ))
+                }
+                Some(d) => Some(DecodeLimits {
+                    max_size: usize::try_from(d.get_ref().max_size.0).unwrap_or(usize::MAX),
+                    max_ratio: d.get_ref().max_ratio.max(1),
+                }),
+                None => None,
+            };
+            Ok(RouteAction::Enforce(Box::new(EnforcedRules {
+                register,
+                publish,
+                mark,
+                decode,
+            })))
+        }
         None => Ok(RouteAction::Pass),
     }
 }

@@ -10,8 +10,8 @@ pub mod schema;
 pub mod units;
 
 pub use compile::{
-    AdminSettings, AuditSettings, Config, EnforcedRules, LoggingSettings, Policy, PolicySource,
-    ReloadSettings, RouteAction, RouteRules, ServerSettings, UpstreamSettings,
+    AdminSettings, AuditSettings, Config, DecodeLimits, EnforcedRules, LoggingSettings, Policy,
+    PolicySource, ReloadSettings, RouteAction, RouteRules, ServerSettings, UpstreamSettings,
 };
 pub use error::ConfigError;
 

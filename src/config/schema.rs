@@ -104,6 +104,10 @@ pub struct ServerSection {
     /// How long a graceful shutdown (SIGTERM) waits for in-flight requests.
     #[serde(default = "defaults::grace_period")]
     pub grace_period: HumanDuration,
+    /// The Unix socket pingora hands listening sockets over on a graceful upgrade
+    /// (`imgate run --upgrade`, then SIGQUIT to the old process).
+    #[serde(default = "defaults::upgrade_sock")]
+    pub upgrade_sock: PathBuf,
 }
 
 impl Default for ServerSection {
@@ -111,6 +115,7 @@ impl Default for ServerSection {
         ServerSection {
             threads: 0,
             grace_period: defaults::grace_period(),
+            upgrade_sock: defaults::upgrade_sock(),
         }
     }
 }
@@ -266,6 +271,18 @@ impl Default for AuditSection {
     }
 }
 
+/// Bounds for decoding compressed request bodies.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecodeSection {
+    /// Largest decoded body inspected (larger: 413).
+    #[serde(default = "defaults::decode_max_size")]
+    pub max_size: ByteSize,
+    /// Largest decoded/encoded size ratio (larger: 413, a likely decompression bomb).
+    #[serde(default = "defaults::decode_max_ratio")]
+    pub max_ratio: u32,
+}
+
 /// One `[[route]]`: a method set and a path template, with the rules that apply.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,6 +295,9 @@ pub struct RouteSection {
     pub path: Spanned<String>,
     /// `pass` (default when no rule is given) or `deny`.
     pub action: Option<Spanned<Action>>,
+    /// Accept gzip/deflate request bodies on this enforced route (decoded for inspection,
+    /// forwarded as received); without it a `Content-Encoding` is refused with 415.
+    pub decode: Option<Spanned<DecodeSection>>,
     /// Real-name registration rule (see `imgate_core::register`).
     pub register: Option<Spanned<imgate_core::register::RegisterSpec>>,
     /// Publishing rule (see `imgate_core::publish`).
@@ -306,6 +326,15 @@ mod defaults {
     }
     pub fn grace_period() -> HumanDuration {
         HumanDuration(Duration::from_secs(5))
+    }
+    pub fn decode_max_size() -> ByteSize {
+        ByteSize(256 * 1024)
+    }
+    pub fn decode_max_ratio() -> u32 {
+        50
+    }
+    pub fn upgrade_sock() -> PathBuf {
+        PathBuf::from("/tmp/imgate_upgrade.sock")
     }
     pub fn default_action() -> Action {
         Action::Pass

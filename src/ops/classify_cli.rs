@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use imgate_core::classify::corpus::{self, LabelRule, Record, Split};
 use imgate_core::classify::eval::{EvalReport, Evaluator};
+use imgate_core::classify::model::LengthNorm;
 use imgate_core::classify::obfuscate::Obfuscator;
 use imgate_core::classify::train::{self, TrainOptions};
 use imgate_core::classify::{CategorySpec, Classifier, Document, Normalizer};
@@ -103,6 +104,35 @@ pub struct LearnArgs {
     /// Smoothing of the naive-Bayes log-count-ratio input scaling (NB-LR); 0 disables it.
     #[arg(long = "nb-alpha", default_value_t = TrainOptions::default().nb_alpha)]
     pub nb_alpha: f64,
+    /// Lengths (characters) of the post-like cuts (title + first sentences) trained on besides each record,
+    /// comma-separated; "none" trains on the records only.
+    #[arg(long = "post-lengths", default_value = "100,200,300", value_parser = parse_lengths)]
+    pub post_lengths: PostLengths,
+    /// Length normalisation power P of segment scores (divide by (S + C)^P; 1 = weighted mean).
+    #[arg(long = "length-power", default_value_t = TrainOptions::default().length.power)]
+    pub length_power: f64,
+    /// Length normalisation prior C (shrinks segments with few known features towards the intercept).
+    #[arg(long = "length-prior", default_value_t = TrainOptions::default().length.prior)]
+    pub length_prior: f64,
+}
+
+/// Parsed `--post-lengths`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostLengths(pub Vec<usize>);
+
+fn parse_lengths(s: &str) -> Result<PostLengths, String> {
+    if s.trim() == "none" {
+        return Ok(PostLengths(Vec::new()));
+    }
+    s.split(',')
+        .map(|x| match x.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "bad length {x:?}: expected positive integers or \"none\""
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(PostLengths)
 }
 
 /// `imgate eval`: precision, recall, F1, false-positive rate and throughput on a labelled corpus.
@@ -134,6 +164,10 @@ pub struct EvalArgs {
     /// Seed of the obfuscation.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Evaluate post-like cuts instead of whole records: the title line plus the first 1-3 sentences (varied
+    /// per record), cut to at most N characters. Headline records are used as they are.
+    #[arg(long = "as-posts", value_name = "N")]
+    pub as_posts: Option<usize>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -209,7 +243,18 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
         folds: args.folds,
         max_fpr: args.max_fpr,
         nb_alpha: args.nb_alpha,
+        post_lengths: args.post_lengths.0.clone(),
+        length: LengthNorm {
+            power: args.length_power,
+            prior: args.length_prior,
+        },
     };
+    if !(0.0..=2.0).contains(&opts.length.power)
+        || !opts.length.prior.is_finite()
+        || opts.length.prior < 0.0
+    {
+        return Err("--length-power must be in 0..=2 and --length-prior >= 0".into());
+    }
     let inputs: Vec<String> = args
         .corpus
         .input
@@ -265,6 +310,14 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
             c.lang, c.docs, c.threshold, c.precision, c.recall, c.f1, c.fpr
         );
     }
+    for (what, list) in [("records", &report.cv_records), ("posts", &report.cv_posts)] {
+        for c in list {
+            println!(
+                "  cv {} {what}: {} docs: precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
+                c.lang, c.docs, c.precision, c.recall, c.f1, c.fpr
+            );
+        }
+    }
     Ok(())
 }
 
@@ -299,14 +352,22 @@ fn evaluate(
 
 /// Runs `imgate eval`.
 pub fn run_eval(args: &EvalArgs) -> Result<(), Box<dyn Error>> {
-    let records = load(&args.corpus, args.split.into())?;
+    let mut records = load(&args.corpus, args.split.into())?;
+    if let Some(n) = args.as_posts {
+        for r in records.iter_mut() {
+            r.text = corpus::post_like(&r.text, n, corpus::post_sentences(&r.id));
+        }
+    }
     let mut spec = CategorySpec::new();
     spec.threshold = args.threshold;
     spec.model = args.model.as_deref().map(path_str);
     spec.lexicons = args.lexicon.iter().map(|p| path_str(p)).collect();
     spec.domains = args.domains.iter().map(|p| path_str(p)).collect();
     let c = Classifier::build(&[(args.category.clone(), spec)], &mut read_path)?;
-    let split = split_label(args.split, args.corpus.holdout);
+    let mut split = split_label(args.split, args.corpus.holdout);
+    if let Some(n) = args.as_posts {
+        split.push_str(&format!(", as posts of <= {n} chars"));
+    }
     let plain = evaluate(&c, &records, &args.category, &split, None);
     let obf = if args.obfuscate {
         let o = Obfuscator::new(&Normalizer::new());

@@ -47,6 +47,10 @@ pub enum Command {
         /// Admin listener address (overrides `[admin] address`; "" turns it off).
         #[arg(long)]
         admin_listen: Option<String>,
+        /// Graceful upgrade: take the listening sockets over from the running imgate
+        /// (through `[server] upgrade_sock`), then send it SIGQUIT.
+        #[arg(long)]
+        upgrade: bool,
     },
     /// Validate a configuration file and exit: 0 when valid, 2 with `file:line:column: message` when not.
     Check {
@@ -84,6 +88,10 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// Build or refresh a category's linear model from a labelled JSONL corpus.
+    Learn(super::classify_cli::LearnArgs),
+    /// Precision, recall, F1, false-positive rate and throughput on a labelled JSONL corpus.
+    Eval(super::classify_cli::EvalArgs),
     /// A plain pingora proxy with no policy (the load bench's overhead baseline).
     #[command(hide = true)]
     BaselineProxy {

@@ -68,6 +68,7 @@ pub fn run(
             upstream: Some(upstream.to_string()),
             admin_listen,
             log_format,
+            upgrade: false,
         },
     )
 }

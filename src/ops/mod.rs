@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod baseline;
+pub mod classify_cli;
 pub mod cli;
 pub mod demo;
 pub mod logging;

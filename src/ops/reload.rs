@@ -63,6 +63,15 @@ impl Reloader {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         match config::load_with(&self.path, &self.options) {
             Ok(loaded) => {
+                // An http approval source fills its in-memory list in the background:
+                // wait (bounded) so marking does not briefly show nobody as approved.
+                if let Some(approval) = &loaded.policy.approval {
+                    let ready = crate::runtime::background()
+                        .block_on(approval.wait_ready(Duration::from_secs(5)));
+                    if !ready {
+                        tracing::warn!(trigger, "the approval list is not synced yet; marking shows nobody approved until it is");
+                    }
+                }
                 let needs_restart = restart_bound_changes(&self.running, &loaded.server);
                 let sha256 = loaded.policy.source.sha256.clone();
                 self.policy.store(Arc::new(loaded.policy));

@@ -32,6 +32,8 @@ pub struct Overrides {
     pub upstream: Option<String>,
     pub admin_listen: Option<String>,
     pub log_format: Option<config::schema::LogFormat>,
+    /// Take the listening sockets over from a running imgate (pingora graceful upgrade).
+    pub upgrade: bool,
 }
 
 impl Overrides {
@@ -54,7 +56,16 @@ pub fn run(config_path: &Path, overrides: Overrides) -> Result<(), StartError> {
     }
     let logging = &config.server.logging;
     super::logging::init(logging.format, &logging.level);
-    let server = build(config, config_path.to_owned(), options)?;
+    if let Some(approval) = &config.policy.approval {
+        let ready = crate::runtime::background()
+            .block_on(approval.wait_ready(std::time::Duration::from_secs(10)));
+        if !ready {
+            tracing::warn!(
+                "the approval list is not synced yet; marking shows nobody approved until it is"
+            );
+        }
+    }
+    let server = build(config, config_path.to_owned(), options, overrides.upgrade)?;
     tracing::info!("imgate started");
     server.run_forever();
 }
@@ -65,6 +76,7 @@ pub fn build(
     config: Config,
     config_path: PathBuf,
     options: LoadOptions,
+    upgrade: bool,
 ) -> Result<Server, StartError> {
     let Config {
         server: settings,
@@ -82,9 +94,14 @@ pub fn build(
         grace_period_seconds: Some(settings.grace_period.as_secs()),
         graceful_shutdown_timeout_seconds: Some(settings.grace_period.as_secs().max(1)),
         upstream_keepalive_pool_size: settings.upstream.keepalive_pool,
+        upgrade_sock: settings.upgrade_sock.to_string_lossy().into_owned(),
         ..ServerConf::default()
     };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let opt = pingora::server::configuration::Opt {
+        upgrade,
+        ..Default::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
     server.bootstrap();
 
     let (upstreams, health) =

@@ -4,7 +4,7 @@
 
 use super::body;
 use super::events::CategoryScore;
-use crate::config::{EnforcedRules, Policy};
+use crate::config::{DecodeLimits, EnforcedRules, Policy};
 use crate::lookups::IdentityErrorKind;
 use bytes::Bytes;
 use chrono::{Datelike, TimeDelta, Utc};
@@ -30,6 +30,8 @@ pub struct Inspection {
     pub scores: Vec<CategoryScore>,
     /// Bytes of the inspected body.
     pub body_bytes: Option<usize>,
+    /// The body arrived compressed and was decoded for inspection.
+    pub decoded: bool,
 }
 
 /// Inspects the request against `rules`.
@@ -46,10 +48,17 @@ pub async fn inspect_request(
     if rules.publish.is_some() {
         inspection.account = Some(identify(session, policy).await?);
     }
-    refuse_content_encoding(session)?;
+    let encoding = content_encoding(session, rules.decode)?;
     check_media_type(session, kind)?;
-    let raw = body::read_whole(session, policy.max_body).await?;
-    inspection.body_bytes = Some(raw.len());
+    let received = body::read_whole(session, policy.max_body).await?;
+    inspection.body_bytes = Some(received.len());
+    let raw = match (encoding, rules.decode) {
+        (Some(encoding), Some(limits)) => {
+            inspection.decoded = true;
+            decode(encoding, &received, limits)?
+        }
+        _ => received,
+    };
     let parsed = parse(kind, &raw)?;
     if let Some(register) = &rules.register {
         let outcome = register.check(&parsed, &raw, today()?)?;
@@ -172,23 +181,80 @@ fn parse(kind: BodyKind, raw: &[u8]) -> Result<InspectedBody, Rejection> {
     }
 }
 
-/// Compressed request bodies are refused: the gateway would have to inspect something
-/// other than the bytes it forwards.
-fn refuse_content_encoding(session: &Session) -> Result<(), Rejection> {
-    let encoded = session
+/// A request body encoding the gateway can decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Gzip,
+    Deflate,
+}
+
+/// Compressed request bodies are refused unless the route enables decoding: otherwise
+/// the gateway would inspect something other than what the upstream will read.
+fn content_encoding(
+    session: &Session,
+    decode: Option<DecodeLimits>,
+) -> Result<Option<Encoding>, Rejection> {
+    let mut values = session
         .req_header()
         .headers
         .get_all(http::header::CONTENT_ENCODING)
         .iter()
-        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if encoded {
-        return Err(Rejection::new(
+        .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| v != "identity");
+    let first = values.next();
+    let refuse = |what: &str| {
+        Rejection::new(
             415,
             "body.encoding_unsupported",
-            "compressed request bodies are not accepted on this route; send it without Content-Encoding",
+            format!("{what}; send the body without Content-Encoding"),
+        )
+    };
+    match (first, values.next(), decode) {
+        (None, _, _) => Ok(None),
+        (Some(_), _, None) => Err(refuse(
+            "compressed request bodies are not accepted on this route",
+        )),
+        (Some(_), Some(_), Some(_)) => Err(refuse("only one content encoding is accepted")),
+        (Some(one), None, Some(_)) => match one.as_str() {
+            "gzip" | "x-gzip" => Ok(Some(Encoding::Gzip)),
+            "deflate" => Ok(Some(Encoding::Deflate)),
+            _ => Err(refuse("only gzip and deflate are accepted")),
+        },
+    }
+}
+
+/// Decodes within the route's size and ratio bounds (a decompression bomb is a 413).
+fn decode(encoding: Encoding, body: &[u8], limits: DecodeLimits) -> Result<Bytes, Rejection> {
+    use std::io::Read;
+    let ratio_cap = body
+        .len()
+        .saturating_mul(limits.max_ratio as usize)
+        .max(1024);
+    let cap = limits.max_size.min(ratio_cap);
+    let reader: Box<dyn Read> = match encoding {
+        Encoding::Gzip => Box::new(flate2::read::GzDecoder::new(body)),
+        Encoding::Deflate => Box::new(flate2::read::ZlibDecoder::new(body)),
+    };
+    let mut out = Vec::new();
+    let read = reader
+        .take(cap as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| {
+            Rejection::new(
+                400,
+                "body.undecodable",
+                "the compressed request body could not be decoded",
+            )
+        })?;
+    if read > cap {
+        return Err(Rejection::new(
+            413,
+            "body.too_large",
+            format!("the decoded request body is larger than the {cap} bytes this route accepts"),
         ));
     }
-    Ok(())
+    Ok(Bytes::from(out))
 }
 
 /// The route's allow-list: `application/json` for JSON rules, form encoding for form rules;

@@ -300,6 +300,10 @@ impl Imgate {
         }
         if let (false, Some(replacement)) = (ctx.inspection.replaced, &ctx.inspection.replacement) {
             upstream_request.remove_header("transfer-encoding");
+            if ctx.inspection.decoded {
+                // The replacement is the decoded body, rewritten.
+                upstream_request.remove_header("content-encoding");
+            }
             upstream_request.insert_header("content-length", replacement.len().to_string())?;
         }
         ctx.upstream_started = Some(Instant::now());

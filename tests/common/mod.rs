@@ -61,6 +61,20 @@ impl Harness {
     /// Like [`Harness::start_with`], also writing `files` (relative to the config folder)
     /// before the gateway starts.
     pub fn start_with_files(files: &[(&str, &[u8])], edit: impl FnOnce(&mut String)) -> Harness {
+        Self::start_inner(files, edit, None)
+    }
+
+    /// The shipped configuration in front of `upstream` (some other server) instead of
+    /// the demo server.
+    pub fn start_with_upstream(upstream: SocketAddr) -> Harness {
+        Self::start_inner(&[], |_| {}, Some(upstream))
+    }
+
+    fn start_inner(
+        files: &[(&str, &[u8])],
+        edit: impl FnOnce(&mut String),
+        custom_upstream: Option<SocketAddr>,
+    ) -> Harness {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -71,15 +85,21 @@ impl Harness {
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).expect("write extra file");
         }
-        let demo = runtime
-            .block_on(imgate_demo::DemoServer::start(
-                "127.0.0.1:0".parse().expect("addr"),
-                imgate_demo::DemoOptions {
-                    publishers_file: Some(dir.path().join("publishers.toml")),
-                },
-            ))
-            .expect("start the demo server");
-        let upstream = demo.local_addr();
+        let (demo, upstream) = match custom_upstream {
+            Some(addr) => (None, addr),
+            None => {
+                let demo = runtime
+                    .block_on(imgate_demo::DemoServer::start(
+                        "127.0.0.1:0".parse().expect("addr"),
+                        imgate_demo::DemoOptions {
+                            publishers_file: Some(dir.path().join("publishers.toml")),
+                        },
+                    ))
+                    .expect("start the demo server");
+                let addr = demo.local_addr();
+                (Some(demo), addr)
+            }
+        };
         let gateway = free_port();
         let admin = free_port();
         let config_path = dir.path().join("imgate.toml");
@@ -102,7 +122,7 @@ impl Harness {
             admin,
             dir,
             child: None,
-            demo: Some(demo),
+            demo,
             runtime,
         };
         harness.spawn_gateway();
@@ -198,6 +218,38 @@ impl Drop for Harness {
             let _ = child.wait();
         }
     }
+}
+
+/// A scripted upstream: answers each request with the bytes `respond` returns for its
+/// request line (e.g. `GET /x HTTP/1.1`), then closes the connection.
+pub fn scripted_upstream(respond: fn(&str) -> Vec<u8>) -> SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind scripted upstream");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut line = String::new();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if line == "\r\n" => break,
+                        Ok(_) => {}
+                    }
+                }
+                let response = respond(request_line.trim_end());
+                let mut stream = reader.into_inner();
+                let _ = stream.write_all(&response);
+                let _ = stream.flush();
+            });
+        }
+    });
+    addr
 }
 
 /// Waits until `addr` accepts connections (or the child exits, or 30 s pass).

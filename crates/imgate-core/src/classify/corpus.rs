@@ -87,6 +87,76 @@ pub fn bucket(id: &str) -> u32 {
     (h % 100) as u32
 }
 
+/// Number of body sentences (1..=3) of the post-like version of record `id`: varied per record, but
+/// deterministic, so training and evaluation runs are reproducible.
+pub fn post_sentences(id: &str) -> usize {
+    let mut h: u64 = 0x84222325_cbf29ce4;
+    for b in id.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    1 + ((h >> 40) % 3) as usize
+}
+
+/// Whether `c` ends a sentence (when followed by whitespace or the end of the text).
+fn sentence_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '。' | '！' | '？')
+}
+
+/// A post-like version of an article, as users post news: the title line, then the first `sentences`
+/// sentences of the body, cut to at most `max_chars` characters (at a word boundary when one is near). A text
+/// of one line (a headline) is only cut. The gateway sees such posts, not whole articles, so the model is
+/// trained and evaluated on them too.
+pub fn post_like(text: &str, max_chars: usize, sentences: usize) -> String {
+    let text = text.trim();
+    let (title, body) = match text.split_once('\n') {
+        Some((t, b)) => (t.trim(), b.trim()),
+        None => (text, ""),
+    };
+    let mut out = title.to_string();
+    let mut taken = 0;
+    let mut chars = body.char_indices().peekable();
+    let mut start = 0;
+    while taken < sentences {
+        let Some((i, c)) = chars.next() else {
+            if start < body.len() {
+                push_sentence(&mut out, body.get(start..).unwrap_or(""));
+            }
+            break;
+        };
+        let next_ws = chars.peek().is_none_or(|(_, n)| n.is_whitespace());
+        if sentence_end(c) && next_ws {
+            let end = i + c.len_utf8();
+            push_sentence(&mut out, body.get(start..end).unwrap_or(""));
+            taken += 1;
+            start = end;
+        }
+    }
+    truncate_chars(&out, max_chars)
+}
+
+fn push_sentence(out: &mut String, s: &str) {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.is_empty() {
+        return;
+    }
+    out.push(if out.contains('\n') { ' ' } else { '\n' });
+    out.push_str(&s);
+}
+
+/// `s` cut to at most `max` characters, preferring the last whitespace in the final fifth.
+fn truncate_chars(s: &str, max: usize) -> String {
+    let Some((cut, _)) = s.char_indices().nth(max) else {
+        return s.to_string();
+    };
+    let head = s.get(..cut).unwrap_or(s);
+    let min = head.char_indices().nth(max * 4 / 5).map_or(0, |(i, _)| i);
+    match head.rfind(char::is_whitespace) {
+        Some(ws) if ws >= min => head.get(..ws).unwrap_or(head).trim_end().to_string(),
+        _ => head.to_string(),
+    }
+}
+
 /// Which part of a corpus to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
@@ -129,6 +199,27 @@ mod tests {
         );
         assert!(parse_record(l, &LabelRule::Field("nope".into()), 3).is_err());
         assert!(parse_record("{", &LabelRule::Field("x".into()), 1).is_err());
+    }
+
+    #[test]
+    fn post_like_takes_title_and_first_sentences() {
+        let art = "Vote delayed\n\nThe vote was delayed. MPs objected! Then more.\n\nLater text.";
+        assert_eq!(
+            post_like(art, 300, 1),
+            "Vote delayed\nThe vote was delayed."
+        );
+        assert_eq!(
+            post_like(art, 300, 2),
+            "Vote delayed\nThe vote was delayed. MPs objected!"
+        );
+        assert_eq!(post_like(art, 24, 3), "Vote delayed\nThe vote");
+        assert_eq!(post_like("短标题", 300, 2), "短标题");
+        assert_eq!(post_like("国务院总理会见外国代表团", 5, 2), "国务院总理");
+        assert_eq!(
+            post_like("Only title\n\nno stop", 300, 3),
+            "Only title\nno stop"
+        );
+        assert!((1..=3).contains(&post_sentences("bbc-politics-001")));
     }
 
     #[test]

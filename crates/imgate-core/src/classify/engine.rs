@@ -179,24 +179,23 @@ impl FeatureTable {
 }
 
 /// Per-thread scratch for counting term frequencies without clearing or sorting: a slot's count is valid only
-/// if its stamp equals the current generation.
+/// if its stamp equals the current generation. Stamp and count share an entry, so a hit touches one cache line.
 #[derive(Debug, Default)]
 struct Scratch {
     generation: u32,
-    stamp: Vec<u32>,
-    count: Vec<u32>,
+    /// Per slot: (stamp, count).
+    entries: Vec<(u32, u32)>,
     touched: Vec<u32>,
 }
 
 impl Scratch {
     fn begin(&mut self, slots: usize) {
-        if self.stamp.len() < slots {
-            self.stamp.resize(slots, 0);
-            self.count.resize(slots, 0);
+        if self.entries.len() < slots {
+            self.entries.resize(slots, (0, 0));
         }
         self.touched.clear();
         if self.generation == u32::MAX {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.entries.iter_mut().for_each(|e| e.0 = 0);
             self.generation = 0;
         }
         self.generation += 1;
@@ -205,15 +204,20 @@ impl Scratch {
     #[inline]
     fn add(&mut self, slot: usize) {
         let g = self.generation;
-        if let (Some(st), Some(c)) = (self.stamp.get_mut(slot), self.count.get_mut(slot)) {
-            if *st == g {
-                *c += 1;
+        if let Some(e) = self.entries.get_mut(slot) {
+            if e.0 == g {
+                e.1 += 1;
             } else {
-                *st = g;
-                *c = 1;
+                *e = (g, 1);
                 self.touched.push(slot as u32);
             }
         }
+    }
+
+    /// Occurrences of `slot` in the current generation.
+    #[inline]
+    fn count(&self, slot: usize) -> u32 {
+        self.entries.get(slot).map_or(0, |e| e.1)
     }
 }
 
@@ -221,31 +225,22 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// A script of a text gets its own segment score when it is the text's majority script, or when it has at
-/// least this many tokens (CJK characters / Latin words): "转发" in front of an English headline is scored as
-/// a Chinese segment only if it says more than a word or two.
+/// A script of a text is scored when it is the text's majority script, or when it has at least this many tokens
+/// (CJK characters / Latin words): a stray "NBA" in a Chinese headline, or "转发" in front of an English headline,
+/// is no evidence about the topic.
 pub(crate) const MIN_SEGMENT_TOKENS: u32 = 4;
 
-/// The model's share of a document's score: that of its best-scoring segment.
+/// The model's share of a document's score.
 #[derive(Debug, Default)]
 pub(crate) struct ModelScore {
-    /// Whether the winning segment is Chinese (its intercept was used).
+    /// Whether the Chinese segments carry most of the evidence (their intercept dominates).
     pub zh: bool,
-    /// Intercept + length-normalised feature sum of the winning segment.
+    /// Evidence-weighted intercept + length-normalised feature sum.
     pub score: f64,
-    /// Distinct model features present in the winning segment.
+    /// Distinct model features present (in scored segments).
     pub present: usize,
-    /// `(feature index, contribution)` of the strongest features of the winning segment (by |contribution|),
-    /// at most `top` of them.
+    /// `(feature index, contribution)` of the strongest features (by |contribution|), at most `top` of them.
     pub top: Vec<(u32, f64)>,
-}
-
-/// Running sums of one segment.
-#[derive(Default, Clone, Copy)]
-struct Seg {
-    dot: f64,
-    sum: f64,
-    present: usize,
 }
 
 /// Which scripts of `n` are scored: (CJK, Latin).
@@ -257,10 +252,30 @@ fn eligible(n: &Normalized) -> (bool, bool) {
     )
 }
 
-/// Scores every segment (script x text) of the normalised texts and keeps the best one. Scoring per segment and
-/// taking the maximum means a short political headline is not averaged away by a comment in another language or
-/// by a long unrelated text next to it. A document with no eligible segment scores the intercept of its
-/// majority script.
+/// `1 + ln tf`, the sublinear term-frequency value; most features occur a few times, so those come from a table
+/// (identical values, as the table holds the same `ln`).
+#[inline]
+fn tf_value(tf: u32) -> f64 {
+    const SMALL: usize = 16;
+    thread_local! {
+        static TABLE: [f64; SMALL] = std::array::from_fn(|i| if i == 0 { 0.0 } else { 1.0 + (i as f64).ln() });
+    }
+    match usize::try_from(tf) {
+        Ok(i) if i < SMALL => TABLE.with(|t| t[i]),
+        _ => 1.0 + f64::from(tf).ln(),
+    }
+}
+
+/// Scores the normalised texts: features of the scored segments (script x text, see [`eligible`]) are pooled,
+/// and the intercept is the mean of the language intercepts weighted by each script's share of the evidence
+/// `S` (sum of `(1 + ln tf)` of known features):
+///
+/// `score = (S_zh * bias_zh + S_en * bias_en) / S + sum(weight * (1 + ln tf)) / (S + C)^P`
+///
+/// For a one-language text this is exactly the segment score the model was trained on; in a mixed post each
+/// language weighs as much as it says, so a two-character Chinese comment cannot drag an English headline's
+/// score to the Chinese intercept (nor the other way round). Without any known feature the model has no
+/// evidence and votes its more sceptical intercept, so the other signals must carry the verdict on their own.
 pub(crate) fn score_model(
     table: &FeatureTable,
     model: &LinearModel,
@@ -268,69 +283,70 @@ pub(crate) fn score_model(
     top: usize,
 ) -> ModelScore {
     let run = |s: &mut Scratch| {
-        let mut best: Option<ModelScore> = None;
+        s.begin(table.slots());
         for n in texts {
             let (zh_ok, en_ok) = eligible(n);
             if !zh_ok && !en_ok {
                 continue;
             }
-            s.begin(table.slots());
             scan_features(&n.text, |k, _, _| {
-                if let Some(slot) = table.find(k) {
-                    s.add(slot);
+                let ok = if is_latin_key(k) { en_ok } else { zh_ok };
+                if ok {
+                    if let Some(slot) = table.find(k) {
+                        s.add(slot);
+                    }
                 }
             });
-            let mut segs = [Seg::default(); 2];
-            for &slot in &s.touched {
-                let slot = slot as usize;
-                let v = 1.0 + f64::from(s.count[slot]).ln();
-                let g = &mut segs[usize::from(is_latin_key(table.keys[slot]))];
-                g.sum += v;
-                g.dot += v * f64::from(table.weights[slot]);
-                g.present += 1;
-            }
-            for (latin, ok) in [(false, zh_ok), (true, en_ok)] {
-                if !ok {
-                    continue;
-                }
-                let g = segs[usize::from(latin)];
-                let div = model.length.divisor(g.sum);
-                let bias = if latin { model.bias_en } else { model.bias_zh };
-                let score = bias + g.dot / div;
-                if best.as_ref().is_some_and(|b| b.score >= score) {
-                    continue;
-                }
-                let mut strongest = Vec::new();
-                if top > 0 {
-                    strongest = s
-                        .touched
-                        .iter()
-                        .map(|&slot| slot as usize)
-                        .filter(|&slot| is_latin_key(table.keys[slot]) == latin)
-                        .map(|slot| {
-                            let v = 1.0 + f64::from(s.count[slot]).ln();
-                            (table.feature[slot], f64::from(table.weights[slot]) * v / div)
-                        })
-                        .collect();
-                    strongest.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-                    strongest.truncate(top);
-                }
-                best = Some(ModelScore {
-                    zh: !latin,
-                    score,
-                    present: g.present,
-                    top: strongest,
-                });
-            }
         }
-        best.unwrap_or_else(|| {
-            let zh = texts.iter().any(Normalized::is_cjk);
-            ModelScore {
-                zh,
-                score: if zh { model.bias_zh } else { model.bias_en },
+        // Evidence per script (index 1 = Latin) and the weighted feature sum.
+        let mut evidence = [0.0f64; 2];
+        let mut dot = 0.0f64;
+        for &slot in &s.touched {
+            let slot = slot as usize;
+            let v = tf_value(s.count(slot));
+            evidence[usize::from(is_latin_key(table.keys[slot]))] += v;
+            dot += v * f64::from(table.weights[slot]);
+        }
+        let total = evidence[0] + evidence[1];
+        if s.touched.is_empty() || total <= 0.0 {
+            return ModelScore {
+                zh: texts.iter().any(Normalized::is_cjk),
+                score: model.bias_zh.min(model.bias_en),
                 ..Default::default()
+            };
+        }
+        let div = model.length.divisor(total);
+        let bias = (evidence[0] * model.bias_zh + evidence[1] * model.bias_en) / total;
+        let mut strongest = Vec::new();
+        if top > 0 {
+            strongest = s
+                .touched
+                .iter()
+                .map(|&slot| {
+                    let slot = slot as usize;
+                    let v = tf_value(s.count(slot));
+                    (
+                        table.feature[slot],
+                        f64::from(table.weights[slot]) * v / div,
+                    )
+                })
+                .collect();
+            // Only the `top` strongest are reported: select them, then sort just those (a long text has thousands).
+            let by_strength = |a: &(u32, f64), b: &(u32, f64)| {
+                b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0))
+            };
+            if strongest.len() > top {
+                strongest.select_nth_unstable_by(top - 1, by_strength);
+                strongest.truncate(top);
             }
-        })
+            strongest.sort_by(by_strength);
+        }
+        ModelScore {
+            zh: evidence[0] >= evidence[1],
+            score: bias + dot / div,
+            present: s.touched.len(),
+            top: strongest,
+        }
     };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => run(&mut s),
@@ -382,10 +398,18 @@ mod tests {
     }
 
     #[test]
-    fn segments_are_length_normalised_and_scored_separately() {
+    fn tf_value_matches_the_formula() {
+        for tf in 1..40u32 {
+            assert_eq!(tf_value(tf), 1.0 + f64::from(tf).ln(), "{tf}");
+        }
+    }
+
+    #[test]
+    fn segments_are_length_normalised_and_weighted_by_evidence() {
         let mut m = model(&[("vote", 2.0), ("poll", 1.0), ("政治", 3.0), ("转", -1.0)]);
         m.bias_en = -1.0;
-        m.bias_zh = -2.0;
+        m.bias_zh = 0.5;
+        m.length.prior = 2.0;
         let t = FeatureTable::new(&m);
         let n = Normalizer::new();
         let s = score_model(&t, &m, &[n.normalize("vote vote poll unknown")], 8);
@@ -395,18 +419,29 @@ mod tests {
         assert!(!s.zh);
         assert_eq!(s.present, 2);
         assert_eq!(s.top[0].0, 0); // "vote", the first feature of the list.
-        // The same proportions, ten times longer, score about the same (weighted mean, prior aside).
+                                   // The same proportions, ten times longer, score about the same (weighted mean, prior aside).
         let long = score_model(&t, &m, &[n.normalize(&"vote vote poll ".repeat(10))], 0);
-        assert!((long.score - s.score).abs() < 0.6, "{} vs {}", long.score, s.score);
-        // A short Chinese comment in front of the English text is not mixed into the English segment.
+        assert!(
+            (long.score - s.score).abs() < 0.6,
+            "{} vs {}",
+            long.score,
+            s.score
+        );
+        // A two-character Chinese comment in the same text is not a scored segment.
         let mixed = score_model(&t, &m, &[n.normalize("转发 vote vote poll unknown")], 8);
         assert!((mixed.score - s.score).abs() < 1e-9);
-        // Separate texts: the best segment wins, whichever its language.
+        // As a text of its own it is, but it weighs by its evidence: one feature against two.
         let two = score_model(&t, &m, &[n.normalize("转发"), n.normalize("vote poll")], 8);
-        assert!(!two.zh && two.score > 0.0);
+        let want = (0.5 - 2.0) / 3.0 + (2.0 - 1.0 + 1.0) / m.length.divisor(3.0);
+        assert!(
+            !two.zh && (two.score - want).abs() < 1e-9,
+            "{} vs {want}",
+            two.score
+        );
         let zh = score_model(&t, &m, &[n.normalize("政治 nothing")], 8);
-        assert!(zh.zh && zh.score > -2.0);
-        let empty = score_model(&t, &m, &[n.normalize("")], 3);
-        assert_eq!((empty.present, empty.score), (0, -1.0));
+        assert!(zh.zh && (zh.score - (0.5 + 3.0 / 3.0)).abs() < 1e-9);
+        // No known feature: the more sceptical intercept, whatever the language.
+        assert_eq!(score_model(&t, &m, &[n.normalize("")], 3).score, -1.0);
+        assert_eq!(score_model(&t, &m, &[n.normalize("无关")], 3).score, -1.0);
     }
 }

@@ -2,12 +2,13 @@
 //!
 //! A [`Classifier`] is compiled once per config snapshot from `[categories.NAME]` specs ([`CategorySpec`]) and
 //! is immutable, `Send + Sync`. [`Classifier::classify`] normalises each text of a [`Document`]
-//! ([`normalize`]), runs one Aho-Corasick pass per category over the lexicon terms and one hashed pass over the
-//! model features ([`features`]), and adds up the signals into a score per category:
+//! ([`normalize`]), blanks URL-looking tokens ([`urls`]; links are the domain signal's business), runs one
+//! Aho-Corasick pass per category over the lexicon terms and one hashed pass per text over the model features
+//! ([`features`]), and adds up the signals into a score per category:
 //!
 //! ```text
-//! score = lexicon_scale * slog(sum of weights of distinct lexicon terms)      (lexicon)
-//!       + bias[lang] + sum(weight * (1 + ln tf)) / norm                       (model, see [`model`])
+//! score = lexicon_scale * slog(sum of weights of distinct lexicon terms)      (lexicon, whole document)
+//!       + bias[lang mix] + sum(weight * (1 + ln tf)) / (S + C)^P             (model, see [`model`])
 //!       + weight of the best source-domain hit                                (domains)
 //!       + weight of the declared category value                               (declared)
 //! matched = score >= threshold
@@ -29,13 +30,14 @@ pub mod model;
 pub mod normalize;
 pub mod obfuscate;
 pub mod train;
+pub mod urls;
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 pub use domains::DomainHit;
-use engine::{lexicon_raw, score_features, slog, Engine, FeatureTable, Hit, Matcher};
+use engine::{lexicon_raw, score_model, slog, Engine, FeatureTable, Hit, Matcher};
 pub use model::LinearModel;
 pub use normalize::{Normalized, Normalizer};
 
@@ -159,13 +161,14 @@ pub struct TermHit {
 /// The model's share of the score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelEvidence {
-    /// Language intercept used (`zh` or `en`).
+    /// Script that carries most of the model evidence (`zh` or `en`); the intercept is the evidence-weighted mix
+    /// of both languages' intercepts.
     pub lang: &'static str,
-    /// bias + feature sum (the lexicon term is reported separately).
+    /// bias + length-normalised feature sum (the lexicon term is reported separately).
     pub score: f64,
     /// Strongest features present, with their contribution.
     pub top_features: Vec<(String, f64)>,
-    /// Number of distinct model features present.
+    /// Number of distinct model features present (in the scored segments).
     pub features_present: usize,
 }
 
@@ -342,8 +345,7 @@ impl Classifier {
 
     /// Classifies a document into every configured category.
     pub fn classify(&self, doc: &Document<'_>) -> Classification {
-        let normalized: Vec<Normalized> =
-            doc.texts.iter().map(|t| self.norm.normalize(t)).collect();
+        let normalized: Vec<Normalized> = doc.texts.iter().map(|t| self.normalize(t)).collect();
         let mut hits = Vec::new();
         let verdicts = self
             .engines
@@ -388,24 +390,19 @@ impl Classifier {
         }
         let mut score = ev.lexicon_score;
         if let (Some(m), Some(table)) = (&e.model, &e.table) {
-            let (cjk, words) = normalized.iter().fold((0u32, 0u32), |(c, w), n| {
-                (c + n.cjk_chars, w + n.latin_words)
-            });
-            let zh = cjk > 0 && cjk >= words;
-            let s = score_features(table, normalized, e.top_features);
-            let bias = if zh { m.bias_zh } else { m.bias_en };
+            let s = score_model(table, m, normalized, e.top_features);
             let top = s
                 .top
                 .iter()
                 .filter_map(|(i, c)| m.features.get(*i as usize).map(|f| (f.0.clone(), *c)))
                 .collect();
             ev.model = Some(ModelEvidence {
-                lang: if zh { "zh" } else { "en" },
-                score: bias + s.features,
+                lang: if s.zh { "zh" } else { "en" },
+                score: s.score,
                 top_features: top,
                 features_present: s.present,
             });
-            score += bias + s.features;
+            score += s.score;
         }
         if !e.domains.is_empty() {
             ev.domain = e.domains.best_hit(&doc.source_urls);
@@ -430,6 +427,13 @@ impl Classifier {
         }
     }
 
+    /// Normalises one text as `classify` does: [`Normalizer::normalize`], then URL-looking tokens blanked.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        let mut n = self.norm.normalize(text);
+        urls::blank_urls(&mut n);
+        n
+    }
+
     /// Raw lexicon score of texts under the first category (for training the lexicon scale).
     pub(crate) fn lexicon_raw_of(&self, texts: &[&str]) -> f64 {
         let Some(e) = self.engines.first() else {
@@ -437,7 +441,7 @@ impl Classifier {
         };
         let mut hits = Vec::new();
         for (i, t) in texts.iter().enumerate() {
-            let n = self.norm.normalize(t);
+            let n = self.normalize(t);
             e.matcher.scan(i, &n, &mut hits);
         }
         lexicon_raw(&e.matcher, &hits)

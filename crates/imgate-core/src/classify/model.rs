@@ -7,18 +7,19 @@
 //! bias zh -2.5          # intercept of Chinese segments (the language threshold is folded in)
 //! bias en -3.1          # intercept of Latin-script segments
 //! lexicon 1.2           # learned scale of the lexicon signal (ln(1 + lexicon score))
-//! length 1 2            # length normalisation: power P and prior C (see below)
+//! length 1 0            # length normalisation: power P and prior C (see below)
 //! f 0.8413 国务院        # feature weight, then the normalised feature text (rest of the line)
 //! f 1.0021 prime minister
 //! ```
-//! The model scores each *segment* separately: the CJK features and the Latin features of each text of a
-//! document (see [`super::Classifier::classify`]). In a segment, a feature occurring `tf` times contributes
-//! `weight * (1 + ln tf) / (S + C)^P`, where `S` is the sum of `(1 + ln tf)` over the segment's features the
-//! model knows. With `P = 1` the score is a weighted mean of the feature weights, so a 15-word post and a
+//! The model is trained on one-script *segments* (the CJK or the Latin features of a text); a document's scored
+//! segments are pooled with an evidence-weighted intercept (see `engine::score_model`). A feature occurring `tf`
+//! times contributes `weight * (1 + ln tf) / (S + C)^P`, where `S` is the sum of `(1 + ln tf)` over the
+//! features the model knows. With `P = 1` the score is a weighted mean of the feature weights, so a 15-word post and a
 //! 600-word article on the same topic score alike (the Euclidean norm of format 2 made scores grow with the
-//! square root of the length, and the intercept that balanced long articles sank short posts). The prior `C`
-//! shrinks segments with only one or two known features towards the intercept, so a stray English word in a
-//! Chinese headline cannot decide the verdict on its own.
+//! square root of the length, and the intercept that balanced long articles sank short posts). A prior `C > 0`
+//! shrinks segments with only one or two known features towards the intercept; cross-validation preferred
+//! `C = 0` for the shipped model, where stray words of the other script are kept out by the segment rule of
+//! the scorer instead (a minority script is scored only from 4 tokens on).
 
 use super::features::feature_key;
 use super::BuildError;
@@ -37,7 +38,7 @@ impl Default for LengthNorm {
     fn default() -> Self {
         LengthNorm {
             power: 1.0,
-            prior: 2.0,
+            prior: 0.0,
         }
     }
 }
@@ -51,7 +52,10 @@ impl LengthNorm {
     }
 
     fn valid(&self) -> bool {
-        self.power.is_finite() && (0.0..=2.0).contains(&self.power) && self.prior.is_finite() && self.prior >= 0.0
+        self.power.is_finite()
+            && (0.0..=2.0).contains(&self.power)
+            && self.prior.is_finite()
+            && self.prior >= 0.0
     }
 }
 
@@ -108,7 +112,10 @@ impl LinearModel {
                 continue;
             }
             if !seen_magic {
-                if matches!(line.trim(), "imgate-linear-model 1" | "imgate-linear-model 2") {
+                if matches!(
+                    line.trim(),
+                    "imgate-linear-model 1" | "imgate-linear-model 2"
+                ) {
                     return Err(syntax(
                         file,
                         ln,

@@ -6,8 +6,13 @@ fn files(name: &str) -> Result<String, String> {
     match name {
         "pol.txt" => Ok("# test lexicon\n国务院 | 2\n外交部 | 2\nminister | 1\nprime minister | 1\nelection | 1\n".into()),
         "dom.txt" => Ok("gov.example\n".into()),
-        "m.model" => Ok("imgate-linear-model 2\nbias zh -1\nbias en -1\nf 3 政治\nf 2 parliament\nf 1 局\n".into()),
+        "m.model" => Ok("imgate-linear-model 3\nbias zh -1\nbias en -1\nlength 1 2\nf 3 政治\nf 2 parliament\nf 1 局\n".into()),
         "bad.txt" => Ok("ok\nminister | x\n".into()),
+        "post.model" => Ok(concat!(
+            "imgate-linear-model 3\nbias zh 0.5\nbias en -2\nlength 1 0\n",
+            "f 4 parliament\nf 3 vote\nf -4 striker\nf -4 goal\nf -0.5 转发\nf -1 大家\nf 2 政治\nf 1 news\nf 1 example\n"
+        )
+        .into()),
         _ => Err("no such file".into()),
     }
 }
@@ -98,8 +103,8 @@ fn model_contribution_is_visible() {
     let m = v.verdicts[0].evidence.model.clone().unwrap();
     assert_eq!(m.lang, "zh");
     assert_eq!(m.top_features[0].0, "政治");
-    // Two known features, each once: -1 + (3 + 1) / sqrt(2).
-    assert!((v.verdicts[0].score - (-1.0 + 4.0 / 2f64.sqrt())).abs() < 1e-6);
+    // Two known features, each once: -1 + (3 + 1) / (2 + prior 2).
+    assert!((v.verdicts[0].score - (-1.0 + 4.0 / 4.0)).abs() < 1e-6);
     assert_eq!(m.features_present, 2);
 }
 
@@ -133,4 +138,69 @@ fn spec_from_toml_like_json() {
 fn classifier_is_send_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Classifier>();
+}
+
+fn post_classifier() -> Classifier {
+    let mut spec = CategorySpec::new();
+    spec.lexicons = vec!["pol.txt".into()];
+    spec.lexicon_weight = Some(1.0);
+    spec.model = Some("post.model".into());
+    Classifier::build(&[("p".into(), spec)], &mut files).unwrap()
+}
+
+fn score(c: &Classifier, texts: &[&str]) -> (f64, bool) {
+    let v = c.classify(&Document {
+        texts: texts.to_vec(),
+        ..Default::default()
+    });
+    (v.verdicts[0].score, v.verdicts[0].matched)
+}
+
+#[test]
+fn short_chinese_comment_does_not_sink_an_english_headline() {
+    let c = post_classifier();
+    let headline = "Parliament vote on the election";
+    let (plain, m) = score(&c, &[headline]);
+    assert!(m, "{plain}");
+    // In the same text, a two-character comment is not a scored segment: nothing changes.
+    assert_eq!(score(&c, &[&format!("转发：{headline}")]).0, plain);
+    // As a text of its own it weighs by its evidence (one feature against two) and cannot flip the verdict.
+    let (sep, m) = score(&c, &["转发", headline]);
+    assert!(m && sep < plain, "{sep} vs {plain}");
+    // A longer comment counts more, but the headline still decides.
+    assert!(score(&c, &["转发一下，大家看看", headline]).1);
+    // And a comment never makes a sports headline political.
+    let sport = "Striker scores late goal";
+    assert!(!score(&c, &[sport]).1);
+    assert!(!score(&c, &["转发", sport]).1);
+    assert!(!score(&c, &["转发一下，大家看看", sport]).1);
+}
+
+#[test]
+fn urls_are_not_prose() {
+    let c = post_classifier();
+    let headline = "Parliament vote on the election";
+    let plain = score(&c, &[headline]);
+    // "news" and "example" are (positive) model features here, yet the URL adds nothing and removes nothing.
+    for with_url in [
+        format!("{headline} https://news.example.com/2026/11/a.html"),
+        format!("{headline} (news.example.com)"),
+        format!("转发 www.example.com/news {headline}"),
+    ] {
+        assert_eq!(score(&c, &[&with_url]), plain, "{with_url}");
+    }
+    assert_eq!(
+        score(&c, &["https://news.example.com/2026/11/a.html", headline]),
+        plain
+    );
+    // A URL alone is no evidence: the sceptical intercept, not matched.
+    assert_eq!(
+        score(&c, &["https://news.example.com/politics/vote.html"]),
+        (-2.0, false)
+    );
+    // Evidence offsets still point into the original text after blanking.
+    let text = "see https://a.example.com/x then the election";
+    let v = c.classify(&doc(text));
+    let t = &v.verdicts[0].evidence.terms[0];
+    assert_eq!(&text[t.start..t.end], "election");
 }

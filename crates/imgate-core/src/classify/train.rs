@@ -1,8 +1,11 @@
 //! Training the linear model from labelled records (`imgate learn`).
 //!
 //! L2-regularised, class-weighted logistic regression over the features of [`super::features`] with sublinear,
-//! L2-normalised term frequencies (exactly what [`super::model`] scores), trained with AdaGrad over a
-//! deterministic shuffle. Generalisation over memorisation:
+//! length-normalised term frequencies (exactly what [`super::model`] scores for one segment), trained with
+//! AdaGrad over a deterministic shuffle. A training document is the segment of its majority script (CJK or
+//! Latin), as the scorer sees it. Besides each record, post-like cuts of it ([`post_like`]: title plus the
+//! first sentences, at `post_lengths` characters) are trained on, because the gateway classifies posts, not
+//! articles. Generalisation over memorisation:
 //! * a feature must occur in at least `min_df` training documents (rare n-grams are where a model memorises);
 //! * after a first fit only the `max_features` strongest features are kept and the model is refitted on them,
 //!   so the document norm at scoring time (over the model's features) is the one it was trained with;
@@ -10,18 +13,18 @@
 //!
 //! Thresholds are chosen by k-fold cross-validation inside the training part ([`cross_validate`]): per language,
 //! the out-of-fold score threshold with the best F1 among those whose false-positive rate stays within
-//! `max_fpr`. The chosen thresholds are folded into the per-language intercepts, so the shipped model's decision
+//! `max_fpr`, over records and their post-like cuts together (a cut is in the fold of its record). The chosen thresholds are folded into the per-language intercepts, so the shipped model's decision
 //! threshold is 0.
 
 use std::collections::HashMap;
 
-use super::corpus::{bucket, Record};
+use super::corpus::{bucket, post_like, post_sentences, Record};
 use super::engine::slog;
-use super::features::scan_features;
-use super::model::LinearModel;
+use super::features::{is_latin_key, scan_features};
+use super::model::{LengthNorm, LinearModel};
 use super::normalize::{Normalized, Normalizer};
 use super::obfuscate::Rng;
-use super::Classifier;
+use super::{urls, Classifier};
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +48,10 @@ pub struct TrainOptions {
     pub max_fpr: f64,
     /// Smoothing of the naive-Bayes log-count ratios that scale the inputs (NB-LR); 0 disables the scaling.
     pub nb_alpha: f64,
+    /// Lengths (characters) of the post-like cuts added per record (none: train on records only).
+    pub post_lengths: Vec<usize>,
+    /// Length normalisation of segment scores, written into the model.
+    pub length: LengthNorm,
 }
 
 impl Default for TrainOptions {
@@ -52,15 +59,17 @@ impl Default for TrainOptions {
         TrainOptions {
             epochs: 15,
             learning_rate: 0.3,
-            l2: 3e-4,
-            min_df: 3,
-            max_features: 8_000,
+            l2: 1e-4,
+            min_df: 2,
+            max_features: 16_000,
             min_weight: 0.01,
             positive_weight: 1.5,
             seed: 7,
             folds: 5,
             max_fpr: 0.015,
             nb_alpha: 0.5,
+            post_lengths: vec![100, 200, 300],
+            length: LengthNorm::default(),
         }
     }
 }
@@ -84,8 +93,13 @@ pub struct TrainReport {
     pub positives: usize,
     pub candidate_features: usize,
     pub features_kept: usize,
-    /// Out-of-fold metrics per language (empty without CV).
+    /// Post-like cuts trained on besides the records.
+    pub posts: usize,
+    /// Out-of-fold metrics per language at the chosen threshold, records and cuts together (empty without CV).
     pub cv: Vec<CvMetrics>,
+    /// The same thresholds, measured on the records only and on the post-like cuts only.
+    pub cv_records: Vec<CvMetrics>,
+    pub cv_posts: Vec<CvMetrics>,
 }
 
 /// One featurised training document: sorted distinct feature keys with their counts.
@@ -95,6 +109,8 @@ struct Doc {
     lex: f64,
     y: bool,
     bucket: u32,
+    /// A post-like cut of a record rather than the record.
+    post: bool,
 }
 
 /// The corpus after normalisation and feature extraction, plus one name per feature key (for the model file).
@@ -103,15 +119,43 @@ struct Corpus {
     names: HashMap<u64, String>,
 }
 
-fn featurize(records: &[Record], lexicon: Option<&Classifier>) -> Corpus {
+/// The texts trained on: every record, then its post-like cuts that differ from it.
+fn training_texts<'a>(
+    records: &'a [Record],
+    post_lengths: &[usize],
+) -> Vec<(&'a Record, String, bool)> {
+    let mut out: Vec<(&Record, String, bool)> =
+        records.iter().map(|r| (r, r.text.clone(), false)).collect();
+    for r in records {
+        let k = post_sentences(&r.id);
+        let mut last: Option<String> = None;
+        for &n in post_lengths {
+            let p = post_like(&r.text, n, k);
+            if p.trim() != r.text.trim() && last.as_deref() != Some(p.as_str()) {
+                last = Some(p.clone());
+                out.push((r, p, true));
+            }
+        }
+    }
+    out
+}
+
+fn featurize(records: &[Record], lexicon: Option<&Classifier>, post_lengths: &[usize]) -> Corpus {
     let norm = Normalizer::new();
     let mut buf = Normalized::default();
     let mut names: HashMap<u64, String> = HashMap::new();
-    let mut docs = Vec::with_capacity(records.len());
-    for r in records {
-        norm.normalize_into(&r.text, &mut buf);
+    let texts = training_texts(records, post_lengths);
+    let mut docs = Vec::with_capacity(texts.len());
+    for (r, text, post) in &texts {
+        norm.normalize_into(text, &mut buf);
+        urls::blank_urls(&mut buf);
+        let zh = buf.is_cjk();
         let mut tf: HashMap<u64, u32> = HashMap::new();
         scan_features(&buf.text, |k, s, e| {
+            // Only the majority script's segment: the one the scorer always scores for this text.
+            if is_latin_key(k) == zh {
+                return;
+            }
             *tf.entry(k).or_insert(0) += 1;
             if let std::collections::hash_map::Entry::Vacant(v) = names.entry(k) {
                 if let Some(t) = buf.text.get(s..e) {
@@ -123,16 +167,17 @@ fn featurize(records: &[Record], lexicon: Option<&Classifier>) -> Corpus {
         feats.sort_unstable();
         docs.push(Doc {
             feats,
-            zh: buf.is_cjk(),
-            lex: lexicon.map_or(0.0, |c| slog(c.lexicon_raw_of(&[r.text.as_str()]))),
+            zh,
+            lex: lexicon.map_or(0.0, |c| slog(c.lexicon_raw_of(&[text.as_str()]))),
             y: r.label,
             bucket: bucket(&r.id),
+            post: *post,
         });
     }
     Corpus { docs, names }
 }
 
-/// A sparse, L2-normalised example over a vocabulary.
+/// A sparse, length-normalised example over a vocabulary.
 struct Example {
     feats: Vec<(u32, f64)>,
     zh: bool,
@@ -147,6 +192,7 @@ fn examples(
     idx: &[usize],
     vocab: &HashMap<u64, u32>,
     scale: &[f64],
+    length: LengthNorm,
 ) -> Vec<Example> {
     idx.iter()
         .filter_map(|&i| corpus.docs.get(i))
@@ -156,11 +202,9 @@ fn examples(
                 .iter()
                 .filter_map(|(k, tf)| vocab.get(k).map(|&j| (j, 1.0 + f64::from(*tf).ln())))
                 .collect();
-            let norm = feats.iter().map(|f| f.1 * f.1).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                for f in feats.iter_mut() {
-                    f.1 *= scale.get(f.0 as usize).copied().unwrap_or(1.0) / norm;
-                }
+            let div = length.divisor(feats.iter().map(|f| f.1).sum::<f64>());
+            for f in feats.iter_mut() {
+                f.1 *= scale.get(f.0 as usize).copied().unwrap_or(1.0) / div;
             }
             Example {
                 feats,
@@ -184,20 +228,21 @@ struct Fit {
     bias_en: f64,
     lex: f64,
     candidates: usize,
+    length: LengthNorm,
 }
 
 impl Fit {
     fn score(&self, d: &Doc, index: &HashMap<u64, u32>) -> f64 {
         let mut dot = 0.0;
-        let mut norm2 = 0.0;
+        let mut sum = 0.0;
         for (k, tf) in &d.feats {
             if let Some(&j) = index.get(k) {
                 let v = 1.0 + f64::from(*tf).ln();
-                norm2 += v * v;
+                sum += v;
                 dot += v * self.w.get(j as usize).copied().unwrap_or(0.0);
             }
         }
-        let feats = if norm2 > 0.0 { dot / norm2.sqrt() } else { 0.0 };
+        let feats = dot / self.length.divisor(sum);
         let bias = if d.zh { self.bias_zh } else { self.bias_en };
         bias + self.lex * d.lex + feats
     }
@@ -295,7 +340,7 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
     let scale = nb_ratios(corpus, idx, &vocab, opts.nb_alpha);
     let mut w = vec![0.0f64; keys.len() + 3];
     sgd(
-        &examples(corpus, idx, &vocab, &scale),
+        &examples(corpus, idx, &vocab, &scale, opts.length),
         &mut w,
         use_lex,
         opts,
@@ -322,7 +367,7 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
     let mut w2: Vec<f64> = order.iter().map(|&i| w[i] / scale[i]).collect();
     w2.extend([bzh, ben, blex]);
     sgd(
-        &examples(corpus, idx, &vocab, &kept_scale),
+        &examples(corpus, idx, &vocab, &kept_scale, opts.length),
         &mut w2,
         use_lex,
         opts,
@@ -338,14 +383,25 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
         lex: if use_lex { w2[m + 2] } else { 0.0 },
         w: w2[..m].to_vec(),
         candidates,
+        length: opts.length,
     }
 }
 
-/// The threshold on `scores` (score, gold) with the best F1 among those with FPR <= `max_fpr`, and its metrics.
-fn choose_threshold(lang: &'static str, scores: &mut [(f64, bool)], max_fpr: f64) -> CvMetrics {
+/// The threshold on `scores` (score, gold, is a post-like cut) with the best F1 among those whose FPR is
+/// <= `max_fpr` overall AND within each group (records, cuts): long articles and short posts share the threshold,
+/// and neither may pay for the other's recall with false positives.
+fn choose_threshold(
+    lang: &'static str,
+    scores: &mut [(f64, bool, bool)],
+    max_fpr: f64,
+) -> CvMetrics {
     scores.sort_by(|a, b| b.0.total_cmp(&a.0));
     let pos = scores.iter().filter(|s| s.1).count();
     let neg = scores.len() - pos;
+    let neg_posts = scores.iter().filter(|s| !s.1 && s.2).count();
+    let neg_records = neg - neg_posts;
+    let mut fp_posts = 0usize;
+    let within = |fp: usize, n: usize| n == 0 || fp as f64 / n as f64 <= max_fpr;
     let mut best = CvMetrics {
         lang,
         docs: scores.len(),
@@ -358,13 +414,14 @@ fn choose_threshold(lang: &'static str, scores: &mut [(f64, bool)], max_fpr: f64
             tp += 1;
         } else {
             fp += 1;
+            fp_posts += usize::from(scores[i].2);
         }
         // Only cut between distinct scores.
         if scores.get(i + 1).is_some_and(|n| n.0 == scores[i].0) {
             continue;
         }
         let fpr = if neg > 0 { fp as f64 / neg as f64 } else { 0.0 };
-        if fpr > max_fpr {
+        if fpr > max_fpr || !within(fp_posts, neg_posts) || !within(fp - fp_posts, neg_records) {
             break;
         }
         let precision = tp as f64 / (tp + fp) as f64;
@@ -391,21 +448,61 @@ fn choose_threshold(lang: &'static str, scores: &mut [(f64, bool)], max_fpr: f64
     best
 }
 
-/// k-fold cross-validation by record bucket (`bucket % folds`): out-of-fold scores per language and the chosen
-/// thresholds.
+/// Precision, recall, F1 and FPR of `scores` at threshold `t` (matched when score >= t).
+fn metrics_at(lang: &'static str, scores: &[(f64, bool)], t: f64) -> CvMetrics {
+    let (mut tp, mut fp, mut pos) = (0usize, 0usize, 0usize);
+    for &(s, y) in scores {
+        pos += usize::from(y);
+        if s >= t {
+            if y {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+        }
+    }
+    let neg = scores.len() - pos;
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let (precision, recall) = (ratio(tp, tp + fp), ratio(tp, pos));
+    CvMetrics {
+        lang,
+        docs: scores.len(),
+        threshold: t,
+        precision,
+        recall,
+        f1: if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        },
+        fpr: ratio(fp, neg),
+    }
+}
+
+/// Cross-validation outcome: chosen thresholds with their metrics on everything, on records only, on cuts only.
+#[derive(Debug, Default)]
+struct CvOutcome {
+    all: Vec<CvMetrics>,
+    records: Vec<CvMetrics>,
+    posts: Vec<CvMetrics>,
+}
+
+/// k-fold cross-validation by record bucket (`bucket % folds`): out-of-fold scores per language (records and
+/// their post-like cuts together) and the chosen thresholds.
 pub fn cross_validate(
     records: &[Record],
     lexicon: Option<&Classifier>,
     opts: &TrainOptions,
 ) -> Vec<CvMetrics> {
-    let corpus = featurize(records, lexicon);
-    cv(&corpus, lexicon.is_some(), opts)
+    let corpus = featurize(records, lexicon, &opts.post_lengths);
+    cv(&corpus, lexicon.is_some(), opts).all
 }
 
-fn cv(corpus: &Corpus, use_lex: bool, opts: &TrainOptions) -> Vec<CvMetrics> {
+fn cv(corpus: &Corpus, use_lex: bool, opts: &TrainOptions) -> CvOutcome {
     let k = opts.folds.max(2);
-    let mut zh: Vec<(f64, bool)> = Vec::new();
-    let mut en: Vec<(f64, bool)> = Vec::new();
+    // (score, gold, is a post-like cut) per language.
+    let mut zh: Vec<(f64, bool, bool)> = Vec::new();
+    let mut en: Vec<(f64, bool, bool)> = Vec::new();
     for f in 0..k {
         let (test, train): (Vec<usize>, Vec<usize>) =
             (0..corpus.docs.len()).partition(|&i| corpus.docs[i].bucket % k == f);
@@ -414,17 +511,24 @@ fn cv(corpus: &Corpus, use_lex: bool, opts: &TrainOptions) -> Vec<CvMetrics> {
         for &i in &test {
             let d = &corpus.docs[i];
             let s = m.score(d, &index);
-            if d.zh {
-                zh.push((s, d.y));
-            } else {
-                en.push((s, d.y));
-            }
+            if d.zh { &mut zh } else { &mut en }.push((s, d.y, d.post));
         }
     }
-    vec![
-        choose_threshold("zh", &mut zh, opts.max_fpr),
-        choose_threshold("en", &mut en, opts.max_fpr),
-    ]
+    let mut out = CvOutcome::default();
+    for (lang, v) in [("zh", &mut zh), ("en", &mut en)] {
+        let c = choose_threshold(lang, v, opts.max_fpr);
+        let part = |post: bool| -> Vec<(f64, bool)> {
+            v.iter()
+                .filter(|x| x.2 == post)
+                .map(|x| (x.0, x.1))
+                .collect()
+        };
+        out.records
+            .push(metrics_at(lang, &part(false), c.threshold));
+        out.posts.push(metrics_at(lang, &part(true), c.threshold));
+        out.all.push(c);
+    }
+    out
 }
 
 /// Trains a model. `lexicon` is a classifier whose first category holds the lexicons the model will be used
@@ -436,17 +540,17 @@ pub fn train(
     opts: &TrainOptions,
     provenance: &[String],
 ) -> (LinearModel, TrainReport) {
-    let corpus = featurize(records, lexicon);
+    let corpus = featurize(records, lexicon, &opts.post_lengths);
     let use_lex = lexicon.is_some();
-    let cv_metrics = if opts.folds >= 2 {
+    let cvo = if opts.folds >= 2 {
         cv(&corpus, use_lex, opts)
     } else {
-        Vec::new()
+        CvOutcome::default()
     };
     let all: Vec<usize> = (0..corpus.docs.len()).collect();
     let m = fit(&corpus, &all, use_lex, opts);
     let threshold = |lang: &str| {
-        cv_metrics
+        cvo.all
             .iter()
             .find(|c| c.lang == lang)
             .map_or(0.0, |c| c.threshold)
@@ -458,37 +562,55 @@ pub fn train(
         .filter_map(|(k, w)| corpus.names.get(k).map(|n| (n.clone(), round4(*w))))
         .collect();
     feats.sort_by(|a, b| a.0.cmp(&b.0));
+    let posts = corpus.docs.iter().filter(|d| d.post).count();
     let report = TrainReport {
-        docs: corpus.docs.len(),
-        positives: corpus.docs.iter().filter(|d| d.y).count(),
+        docs: corpus.docs.len() - posts,
+        positives: corpus.docs.iter().filter(|d| d.y && !d.post).count(),
         candidate_features: m.candidates,
         features_kept: feats.len(),
-        cv: cv_metrics.clone(),
+        posts,
+        cv: cvo.all.clone(),
+        cv_records: cvo.records.clone(),
+        cv_posts: cvo.posts.clone(),
     };
     let mut comments: Vec<String> = provenance.to_vec();
     comments.push(format!(
-        "training: {} docs ({} positive), {} candidate features (min_df {}), {} kept",
-        report.docs, report.positives, report.candidate_features, opts.min_df, report.features_kept
+        "training: {} records ({} positive) + {} post-like cuts, {} candidate features (min_df {}), {} kept",
+        report.docs, report.positives, report.posts, report.candidate_features, opts.min_df, report.features_kept
     ));
     comments.push(format!(
-        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} nb_alpha {} seed {} folds {} max_fpr {}",
+        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} nb_alpha {} seed {} folds {} max_fpr {} post_lengths {:?} length {} {}",
         opts.epochs, opts.learning_rate, opts.l2, opts.positive_weight, opts.max_features, opts.min_weight,
-        opts.nb_alpha, opts.seed, opts.folds, opts.max_fpr
+        opts.nb_alpha, opts.seed, opts.folds, opts.max_fpr, opts.post_lengths, opts.length.power, opts.length.prior
     ));
     comments.push(
-        "features: CJK char 1-3-grams, English non-stop words and word bigrams; value (1 + ln tf) / L2 norm"
+        "features: CJK char 1-3-grams, English non-stop non-numeric words and word bigrams, per script segment; value (1 + ln tf) / (S + C)^P"
             .into(),
     );
-    for c in &cv_metrics {
-        comments.push(format!(
-            "cv {}: {} docs, threshold {:.4} folded into bias; precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
-            c.lang, c.docs, c.threshold, c.precision, c.recall, c.f1, c.fpr
-        ));
+    for (what, list) in [
+        ("all", &cvo.all),
+        ("records", &cvo.records),
+        ("posts", &cvo.posts),
+    ] {
+        for c in list {
+            comments.push(format!(
+                "cv {} {what}: {} docs, threshold {:.4}{}; precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
+                c.lang,
+                c.docs,
+                c.threshold,
+                if what == "all" { " folded into bias" } else { "" },
+                c.precision,
+                c.recall,
+                c.f1,
+                c.fpr
+            ));
+        }
     }
     let model = LinearModel {
         bias_zh: round4(m.bias_zh - threshold("zh")),
         bias_en: round4(m.bias_en - threshold("en")),
         lexicon_scale: use_lex.then_some(round4(m.lex)),
+        length: opts.length,
         features: feats,
         comments,
     };
@@ -528,6 +650,7 @@ mod tests {
         let opts = TrainOptions {
             min_df: 2,
             folds: 3,
+            post_lengths: Vec::new(),
             ..TrainOptions::default()
         };
         let (m, r) = train(&rs, None, &opts, &["test".into()]);
@@ -541,13 +664,30 @@ mod tests {
     }
 
     #[test]
+    fn post_like_cuts_are_added_once_per_distinct_cut() {
+        let long = format!(
+            "Budget vote\n\n{}",
+            "The minister spoke to parliament. ".repeat(20)
+        );
+        let rs = vec![rec(1, &long, true), rec(2, "short headline", false)];
+        let t = training_texts(&rs, &[100, 200, 300, 5000]);
+        // The record itself, then distinct cuts; the short record and the uncut length add nothing.
+        assert_eq!(t.iter().filter(|x| !x.2).count(), 2);
+        let cuts: Vec<&String> = t.iter().filter(|x| x.2).map(|x| &x.1).collect();
+        assert!(!cuts.is_empty() && cuts.len() <= 3, "{cuts:?}");
+        assert!(cuts
+            .iter()
+            .all(|c| c.starts_with("Budget vote") && c.chars().count() <= 300));
+    }
+
+    #[test]
     fn threshold_respects_fpr() {
         let mut s = vec![
-            (3.0, true),
-            (2.0, false),
-            (1.0, true),
-            (0.0, false),
-            (-1.0, false),
+            (3.0, true, false),
+            (2.0, false, false),
+            (1.0, true, false),
+            (0.0, false, false),
+            (-1.0, false, false),
         ];
         let c = choose_threshold("en", &mut s, 0.0);
         assert!(c.threshold > 2.0 && c.threshold < 3.0);
@@ -555,5 +695,16 @@ mod tests {
         let c = choose_threshold("en", &mut s, 0.5);
         assert!(c.threshold > 0.0 && c.threshold < 1.0, "{c:?}");
         assert!((c.recall - 1.0).abs() < 1e-9);
+        // The same scores, but the false positive at 2.0 is a post-like cut and the cuts have only two
+        // negatives: cutting below it gives the cuts FPR 0.5 > 0.4, so the threshold stays above 2.0.
+        let mut g = vec![
+            (3.0, true, false),
+            (2.0, false, true),
+            (1.0, true, false),
+            (0.0, false, false),
+            (-1.0, false, true),
+        ];
+        let c = choose_threshold("en", &mut g, 0.4);
+        assert!(c.threshold > 2.0, "{c:?}");
     }
 }
