@@ -24,6 +24,15 @@ test: deps
 check: deps
 	cargo run --release --bin imgate -- check --config conf/imgate.toml
 
+# The load bench's quick mode: checks every scenario's answers on all three targets (a few
+# seconds after the build), never a timing.
+bench-quick: deps
+	cargo bench --bench load -- --quick
+
+# The measurement of record (see BENCHMARKS.md).
+bench: deps
+	cargo bench --bench load -- --duration 5s --json report.json --svg report.svg
+
 ci: test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
