@@ -160,6 +160,18 @@ fn http10_head_and_keepalive() {
     let resp = h.raw(&request("HEAD", "/api/v1/accounts/u-xinhua", &[], b""));
     assert_eq!(resp.status, 200);
     assert!(resp.header("etag").is_none());
+    // HTTP/2 clients get the marked body too (no chunked framing on h2).
+    let client = reqwest::blocking::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let resp = client
+        .get(h.url("/api/v1/accounts/u-mallory"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    let body: Value = resp.json().unwrap();
+    assert_eq!(body["account"]["verified_publisher"], false);
     // Several requests on one connection.
     let mut conn = Connection::open(h.gateway);
     for id in ["u-xinhua", "u-alice", "u-mallory", "u-xinhua"] {
