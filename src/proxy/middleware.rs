@@ -145,16 +145,14 @@ impl Imgate {
         ctx.policy = Some(policy.clone());
         let verdict = match self.decide(session, ctx, &policy) {
             Ok(Some(rules)) => {
-                match inspect::inspect_request(session, &policy, rules, &mut ctx.inspection).await {
-                    Ok(()) => {
-                        ctx.outcome = Outcome::Allowed;
-                        Ok(())
-                    }
-                    Err(rejection) => Err(rejection),
+                let inspected =
+                    inspect::inspect_request(session, &policy, rules, &mut ctx.inspection).await;
+                if inspected.is_ok() {
+                    ctx.outcome = Outcome::Allowed;
                 }
+                inspected
             }
-            Ok(None) => Ok(()),
-            Err(rejection) => Err(rejection),
+            other => other.map(|_| ()),
         };
         match verdict {
             Ok(()) => Ok(false),

@@ -27,10 +27,24 @@ pub fn conf_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conf")
 }
 
-/// A free loopback port (bound then released; the gateway binds it right after).
+/// A free loopback port for a process the harness starts. Ports come from a per-process
+/// counter below the kernel's ephemeral range (which the demo server and every client
+/// connection use), so two gateways started by parallel tests never race for the same
+/// port, and each candidate is checked by binding it first.
 pub fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local addr")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 10_000 + (std::process::id() % 200) as u16 * 100;
+    loop {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % 2_000;
+        let port = base.wrapping_add(offset);
+        if !(1024..32_000).contains(&port) {
+            continue;
+        }
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return listener.local_addr().expect("local addr");
+        }
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
