@@ -29,6 +29,29 @@ pub(crate) struct CacheSettings {
     pub max_entries: u64,
 }
 
+impl CacheSettings {
+    /// Settings from a spec's keys, refusing a cache that could hold nothing.
+    pub fn checked(
+        ttl: Duration,
+        negative_ttl: Duration,
+        stale_if_error: Duration,
+        max_entries: u64,
+    ) -> Result<CacheSettings, super::LookupConfigError> {
+        if max_entries == 0 {
+            return Err(super::LookupConfigError::new(
+                "max_entries",
+                "must be at least 1",
+            ));
+        }
+        Ok(CacheSettings {
+            ttl,
+            negative_ttl,
+            stale_if_error,
+            max_entries,
+        })
+    }
+}
+
 /// Where an answer came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Served<V> {

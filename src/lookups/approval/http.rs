@@ -237,16 +237,13 @@ impl HttpApproval {
                 return Err(LookupConfigError::new(key, "must be more than zero"));
             }
         }
-        if spec.max_entries == 0 {
-            return Err(LookupConfigError::new("max_entries", "must be at least 1"));
-        }
+        let settings = CacheSettings::checked(
+            spec.ttl,
+            spec.negative_ttl,
+            spec.stale_if_error,
+            spec.max_entries,
+        )?;
         let counters = Arc::new(Counters::default());
-        let settings = CacheSettings {
-            ttl: spec.ttl,
-            negative_ttl: spec.negative_ttl,
-            stale_if_error: spec.stale_if_error,
-            max_entries: spec.max_entries,
-        };
         let shared = Arc::new(Shared {
             url_prefix,
             url_suffix,

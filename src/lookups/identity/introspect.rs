@@ -147,16 +147,13 @@ impl Introspect {
                 format!("{bad} is not a 4xx status"),
             ));
         }
-        if spec.max_entries == 0 {
-            return Err(LookupConfigError::new("max_entries", "must be at least 1"));
-        }
+        let settings = CacheSettings::checked(
+            spec.ttl,
+            spec.negative_ttl,
+            spec.stale_if_error,
+            spec.max_entries,
+        )?;
         let counters = Arc::new(Counters::default());
-        let settings = CacheSettings {
-            ttl: spec.ttl,
-            negative_ttl: spec.negative_ttl,
-            stale_if_error: spec.stale_if_error,
-            max_entries: spec.max_entries,
-        };
         Ok(Introspect {
             url,
             credential,
