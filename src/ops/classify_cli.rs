@@ -114,6 +114,9 @@ pub struct LearnArgs {
     /// Length normalisation prior C (shrinks segments with few known features towards the intercept).
     #[arg(long = "length-prior", default_value_t = TrainOptions::default().length.prior)]
     pub length_prior: f64,
+    /// Fit the lexicon weight jointly with the feature weights (the earlier trainer) instead of after them.
+    #[arg(long = "lexicon-joint")]
+    pub lexicon_joint: bool,
 }
 
 /// Parsed `--post-lengths`.
@@ -248,6 +251,7 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
             power: args.length_power,
             prior: args.length_prior,
         },
+        lexicon_joint: args.lexicon_joint,
     };
     if !(0.0..=2.0).contains(&opts.length.power)
         || !opts.length.prior.is_finite()

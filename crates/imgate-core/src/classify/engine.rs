@@ -13,7 +13,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use super::domains::DomainSet;
 use super::features::{feature_key, is_latin_key, on_boundaries, scan_features};
 use super::lexicon::LexiconEntry;
-use super::model::LinearModel;
+use super::model::{LexiconScale, LinearModel};
 use super::normalize::Normalized;
 use super::BuildError;
 
@@ -363,7 +363,8 @@ pub(crate) struct Engine {
     pub matcher: Matcher,
     pub model: Option<LinearModel>,
     pub table: Option<FeatureTable>,
-    pub lexicon_scale: f64,
+    /// Weight of the lexicon signal per document language (configured `lexicon_weight`, else the model's).
+    pub lexicon_scale: LexiconScale,
     pub domains: DomainSet,
     /// Lower-cased declared-category value -> weight.
     pub declared: HashMap<String, f64>,

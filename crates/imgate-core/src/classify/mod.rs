@@ -7,7 +7,7 @@
 //! ([`features`]), and adds up the signals into a score per category:
 //!
 //! ```text
-//! score = lexicon_scale * slog(sum of weights of distinct lexicon terms)      (lexicon, whole document)
+//! score = lexicon_scale[lang] * slog(sum of weights of distinct lexicon terms) (lexicon, whole document)
 //!       + bias[lang mix] + sum(weight * (1 + ln tf)) / (S + C)^P             (model, see [`model`])
 //!       + weight of the best source-domain hit                                (domains)
 //!       + weight of the declared category value                               (declared)
@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use domains::DomainHit;
 use engine::{lexicon_raw, score_model, slog, Engine, FeatureTable, Hit, Matcher};
-pub use model::LinearModel;
+pub use model::{LexiconScale, LinearModel};
 pub use normalize::{Normalized, Normalizer};
 
 fn default_domain_weight() -> f64 {
@@ -58,7 +58,7 @@ fn default_top_features() -> usize {
 /// threshold = 0.0                      # matched when score >= threshold
 /// lexicons = ["lexicons/political_news.zh.txt", "lexicons/political_news.en.txt"]
 /// model = "models/political_news.model"  # optional linear model
-/// lexicon_weight = 1.0                 # optional; overrides the scale learned in the model (default 1 without model)
+/// lexicon_weight = 1.0                 # optional; overrides the model's learned per-language scales (default 1 without model)
 /// domains = ["lexicons/political_news.domains.txt"]
 /// domain_weight = 2.0                  # weight of a domain entry without explicit weight
 /// declared = { politics = 5.0, "时政" = 5.0, sports = -2.0 }  # explicit category field values
@@ -318,8 +318,9 @@ impl Classifier {
             }
             let lexicon_scale = spec
                 .lexicon_weight
+                .map(LexiconScale::both)
                 .or(model.as_ref().and_then(|m| m.lexicon_scale))
-                .unwrap_or(1.0);
+                .unwrap_or(LexiconScale::both(1.0));
             let matcher = Matcher::new(lex, name)?;
             let table = model.as_ref().map(FeatureTable::new);
             engines.push(Engine {
@@ -369,7 +370,6 @@ impl Classifier {
         let mut ev = Evidence::default();
         let raw = lexicon_raw(&e.matcher, hits);
         ev.lexicon_raw = raw;
-        ev.lexicon_score = e.lexicon_scale * slog(raw);
         for h in hits.iter().take(e.max_evidence_terms) {
             let (Some(entry), Some(orig), Some(norm)) = (
                 e.matcher.lex.get(h.lex as usize),
@@ -388,9 +388,18 @@ impl Classifier {
                 source: format!("{}:{}", entry.file, entry.line),
             });
         }
+        let model = match (&e.model, &e.table) {
+            (Some(m), Some(table)) => Some((m, score_model(table, m, normalized, e.top_features))),
+            _ => None,
+        };
+        // The lexicon weight of the document's language: the model's scored language (as in training), else
+        // the majority script of the texts.
+        let zh = model
+            .as_ref()
+            .map_or_else(|| normalized.iter().any(Normalized::is_cjk), |(_, s)| s.zh);
+        ev.lexicon_score = e.lexicon_scale.of(zh) * slog(raw);
         let mut score = ev.lexicon_score;
-        if let (Some(m), Some(table)) = (&e.model, &e.table) {
-            let s = score_model(table, m, normalized, e.top_features);
+        if let Some((m, s)) = model {
             let top = s
                 .top
                 .iter()

@@ -6,7 +6,8 @@
 //! imgate-linear-model 3
 //! bias zh -2.5          # intercept of Chinese segments (the language threshold is folded in)
 //! bias en -3.1          # intercept of Latin-script segments
-//! lexicon 1.2           # learned scale of the lexicon signal (ln(1 + lexicon score))
+//! lexicon zh 1.2        # learned scale of the lexicon signal (ln(1 + lexicon score)) for Chinese documents
+//! lexicon en 0.9        # ... and for Latin-script ones (`lexicon 1.2` alone: one scale for both)
 //! length 1 0            # length normalisation: power P and prior C (see below)
 //! f 0.8413 国务院        # feature weight, then the normalised feature text (rest of the line)
 //! f 1.0021 prime minister
@@ -59,13 +60,39 @@ impl LengthNorm {
     }
 }
 
+/// Learned weights of the lexicon signal, per language of the document (the scored segment language). Two
+/// weights because the zh and en lexicon files are written independently: a sum of hand weights is not worth the
+/// same in both, and with one shared weight the language with more training data set it for the other.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LexiconScale {
+    pub zh: f64,
+    pub en: f64,
+}
+
+impl LexiconScale {
+    /// The same weight for both languages (the `lexicon W` line, and `lexicon_weight` in the configuration).
+    pub fn both(w: f64) -> Self {
+        LexiconScale { zh: w, en: w }
+    }
+
+    /// The weight for a document whose scored language is Chinese (`zh`) or not.
+    #[inline]
+    pub fn of(&self, zh: bool) -> f64 {
+        if zh {
+            self.zh
+        } else {
+            self.en
+        }
+    }
+}
+
 /// A parsed linear model.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinearModel {
     pub bias_zh: f64,
     pub bias_en: f64,
-    /// Learned weight of `ln(1 + lexicon score)`; `None` if the model was trained without a lexicon.
-    pub lexicon_scale: Option<f64>,
+    /// Learned weights of `ln(1 + lexicon score)`; `None` if the model was trained without a lexicon.
+    pub lexicon_scale: Option<LexiconScale>,
     /// Length normalisation of segment scores.
     pub length: LengthNorm,
     /// `(normalised feature text, weight)`, sorted by feature text.
@@ -101,6 +128,8 @@ impl LinearModel {
         let mut m = LinearModel::default();
         let mut seen_magic = false;
         let mut seen = std::collections::HashSet::new();
+        // `lexicon W`, `lexicon zh W`, `lexicon en W` (the per-language lines override the shared one).
+        let (mut lex_both, mut lex_zh, mut lex_en) = (None, None, None);
         for (idx, line) in content.lines().enumerate() {
             let ln = idx + 1;
             if let Some(c) = line.strip_prefix('#') {
@@ -154,7 +183,11 @@ impl LinearModel {
                         }
                     }
                 }
-                "lexicon" => m.lexicon_scale = Some(num(file, ln, col2, rest.trim())?),
+                "lexicon" => match rest.split_once(' ') {
+                    Some(("zh", v)) => lex_zh = Some(num(file, ln, col2 + 3, v.trim())?),
+                    Some(("en", v)) => lex_en = Some(num(file, ln, col2 + 3, v.trim())?),
+                    _ => lex_both = Some(num(file, ln, col2, rest.trim())?),
+                },
                 "length" => {
                     let (p, c) = rest.split_once(' ').unwrap_or((rest, ""));
                     let l = LengthNorm {
@@ -218,6 +251,19 @@ impl LinearModel {
                 format!("empty model: expected {MAGIC:?}"),
             ));
         }
+        m.lexicon_scale = match (lex_zh.or(lex_both), lex_en.or(lex_both)) {
+            (Some(zh), Some(en)) => Some(LexiconScale { zh, en }),
+            (None, None) => None,
+            _ => {
+                return Err(syntax(
+                    file,
+                    1,
+                    1,
+                    "lexicon: a per-language weight needs the other language too (lexicon zh W + lexicon en W)"
+                        .into(),
+                ))
+            }
+        };
         m.features.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(m)
     }
@@ -236,8 +282,10 @@ impl LinearModel {
             "bias zh {:.4}\nbias en {:.4}\n",
             self.bias_zh, self.bias_en
         ));
-        if let Some(l) = self.lexicon_scale {
-            s.push_str(&format!("lexicon {l:.4}\n"));
+        match self.lexicon_scale {
+            Some(l) if l.zh == l.en => s.push_str(&format!("lexicon {:.4}\n", l.zh)),
+            Some(l) => s.push_str(&format!("lexicon zh {:.4}\nlexicon en {:.4}\n", l.zh, l.en)),
+            None => {}
         }
         s.push_str(&format!(
             "length {} {}\n",
@@ -261,7 +309,7 @@ mod tests {
         let m = LinearModel {
             bias_zh: -1.5,
             bias_en: -2.0,
-            lexicon_scale: Some(0.75),
+            lexicon_scale: Some(LexiconScale { zh: 0.75, en: 1.5 }),
             length: LengthNorm {
                 power: 0.75,
                 prior: 1.5,
@@ -270,7 +318,34 @@ mod tests {
             comments: vec!["trained on x".into()],
         };
         let t = m.to_text();
+        assert!(t.contains("lexicon zh 0.7500\nlexicon en 1.5000\n"), "{t}");
         assert_eq!(LinearModel::parse("m", &t).unwrap(), m);
+        let shared = LinearModel {
+            lexicon_scale: Some(LexiconScale::both(0.5)),
+            ..m
+        };
+        assert!(shared.to_text().contains("lexicon 0.5000\n"));
+        assert_eq!(LinearModel::parse("m", &shared.to_text()).unwrap(), shared);
+    }
+
+    #[test]
+    fn lexicon_lines() {
+        let parse = |body: &str| LinearModel::parse("m", &format!("{MAGIC}\n{body}"));
+        let scale = |body: &str| parse(body).ok().and_then(|m| m.lexicon_scale);
+        // Format-3 files of earlier releases: one shared weight.
+        assert_eq!(scale("lexicon 1.2\n"), Some(LexiconScale::both(1.2)));
+        assert_eq!(
+            scale("lexicon 1\nlexicon zh 2\n"),
+            Some(LexiconScale { zh: 2.0, en: 1.0 })
+        );
+        assert_eq!(
+            scale("lexicon en 3\nlexicon zh 2\n"),
+            Some(LexiconScale { zh: 2.0, en: 3.0 })
+        );
+        assert_eq!(scale("bias zh 1\n"), None);
+        assert!(parse("lexicon zh 2\n").is_err());
+        assert!(parse("lexicon fr 2\n").is_err());
+        assert!(parse("lexicon zh x\nlexicon en 1\n").is_err());
     }
 
     #[test]

@@ -13,6 +13,10 @@ fn files(name: &str) -> Result<String, String> {
             "f 4 parliament\nf 3 vote\nf -4 striker\nf -4 goal\nf -0.5 转发\nf -1 大家\nf 2 政治\nf 1 news\nf 1 example\n"
         )
         .into()),
+        "lang.model" => Ok(
+            "imgate-linear-model 3\nbias zh 0\nbias en 0\nlexicon zh 0.5\nlexicon en 2\nlength 1 0\nf 1 政治\nf 1 vote\n"
+                .into(),
+        ),
         _ => Err("no such file".into()),
     }
 }
@@ -203,4 +207,29 @@ fn urls_are_not_prose() {
     let v = c.classify(&doc(text));
     let t = &v.verdicts[0].evidence.terms[0];
     assert_eq!(&text[t.start..t.end], "election");
+}
+
+#[test]
+fn lexicon_weight_follows_the_scored_language() {
+    let build = |weight: Option<f64>| {
+        let mut spec = CategorySpec::new();
+        spec.lexicons = vec!["pol.txt".into()];
+        spec.model = Some("lang.model".into());
+        spec.lexicon_weight = weight;
+        Classifier::build(&[("political_news".into(), spec)], &mut files).unwrap()
+    };
+    let lex = |c: &Classifier, t: &str| c.classify(&doc(t)).verdicts[0].evidence.lexicon_score;
+    let c = build(None);
+    // One hit of weight 2 in each: slog(2) = ln 3, times the weight of the document's language.
+    let zh = lex(&c, "国务院 政治 会议");
+    let en = lex(&c, "the election vote");
+    assert!((zh - 0.5 * 3f64.ln()).abs() < 1e-9, "{zh}");
+    assert!((en - 2.0 * 1f64.ln_1p()).abs() < 1e-9, "{en}");
+    // A short Chinese comment in front of an English text: the English weight (the model scores it as en).
+    let mixed = lex(&c, "转发 the prime minister vote");
+    assert!((mixed - 2.0 * 2f64.ln_1p()).abs() < 1e-9, "{mixed}");
+    // The configured weight overrides both.
+    let c = build(Some(1.0));
+    assert!((lex(&c, "国务院 政治 会议") - 3f64.ln()).abs() < 1e-9);
+    assert!((lex(&c, "the election vote") - 2f64.ln()).abs() < 1e-9);
 }

@@ -9,7 +9,9 @@
 //! * a feature must occur in at least `min_df` training documents (rare n-grams are where a model memorises);
 //! * after a first fit only the `max_features` strongest features are kept and the model is refitted on them,
 //!   so the document norm at scoring time (over the model's features) is the one it was trained with;
-//! * the hand-written lexicon enters as one more input, `slog(lexicon score)`, whose weight is learned.
+//! * the hand-written lexicon enters as one more input, `slog(lexicon score)`, whose weight (one per language) is
+//!   learned after the feature weights, on top of their frozen scores ([`TrainOptions::lexicon_joint`] says why),
+//!   so a feature's weight is its own evidence and not a correction of the lexicon.
 //!
 //! Thresholds are chosen by k-fold cross-validation inside the training part ([`cross_validate`]): per language,
 //! the out-of-fold score threshold with the best F1 among those whose false-positive rate stays within
@@ -21,7 +23,7 @@ use std::collections::HashMap;
 use super::corpus::{bucket, post_like, post_sentences, Record};
 use super::engine::slog;
 use super::features::{is_latin_key, scan_features};
-use super::model::{LengthNorm, LinearModel};
+use super::model::{LengthNorm, LexiconScale, LinearModel};
 use super::normalize::{Normalized, Normalizer};
 use super::obfuscate::Rng;
 use super::{urls, Classifier};
@@ -52,6 +54,13 @@ pub struct TrainOptions {
     pub post_lengths: Vec<usize>,
     /// Length normalisation of segment scores, written into the model.
     pub length: LengthNorm,
+    /// Fit the lexicon weights jointly with the feature weights (the format-3 trainer) instead of afterwards.
+    /// Jointly, the features that are also lexicon terms ("prime minister", "vote") learn a correction of the
+    /// lexicon rather than their own evidence: on long articles the lexicon sum already says "politics", so the
+    /// model made "prime" and "prime minister" negative, which sank short posts made of such words. The default
+    /// fits the features without the lexicon, then only intercepts and lexicon weights on top of the frozen
+    /// feature scores (the lexicon as residual evidence).
+    pub lexicon_joint: bool,
 }
 
 impl Default for TrainOptions {
@@ -70,6 +79,7 @@ impl Default for TrainOptions {
             nb_alpha: 0.5,
             post_lengths: vec![100, 200, 300],
             length: LengthNorm::default(),
+            lexicon_joint: false,
         }
     }
 }
@@ -216,6 +226,9 @@ fn examples(
         .collect()
 }
 
+/// Unregularised weights after the feature weights in the optimiser's vector (biases and lexicon weights).
+const EXTRA: usize = 4;
+
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -226,7 +239,9 @@ struct Fit {
     w: Vec<f64>,
     bias_zh: f64,
     bias_en: f64,
-    lex: f64,
+    /// Learned weights of the lexicon signal for zh and en segments.
+    lex_zh: f64,
+    lex_en: f64,
     candidates: usize,
     length: LengthNorm,
 }
@@ -243,8 +258,12 @@ impl Fit {
             }
         }
         let feats = dot / self.length.divisor(sum);
-        let bias = if d.zh { self.bias_zh } else { self.bias_en };
-        bias + self.lex * d.lex + feats
+        let (bias, lex) = if d.zh {
+            (self.bias_zh, self.lex_zh)
+        } else {
+            (self.bias_en, self.lex_en)
+        };
+        bias + lex * d.lex + feats
     }
 
     fn index(&self) -> HashMap<u64, u32> {
@@ -257,10 +276,13 @@ impl Fit {
 }
 
 /// AdaGrad on the class-weighted, L2-regularised logistic loss. `w` holds the feature weights followed by
-/// bias zh, bias en and the lexicon weight (the last three unregularised), and is updated in place.
-fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, opts: &TrainOptions) {
-    let n = w.len() - 3;
-    let (bzh, ben, blex) = (n, n + 1, n + 2);
+/// [`EXTRA`] unregularised weights: bias zh, bias en, lexicon weight zh, lexicon weight en. The lexicon weight is
+/// per language because the two lexicon files are written independently: a sum of hand weights is not worth
+/// the same in both, and one shared scale let the language with more training data set it for the other.
+/// `use_lex` includes the lexicon input; `features` = false freezes the feature weights (only the extras learn).
+fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, features: bool, opts: &TrainOptions) {
+    let n = w.len() - EXTRA;
+    let (bzh, ben) = (n, n + 1);
     let mut g2 = vec![1e-8f64; w.len()];
     let mut order: Vec<usize> = (0..ex.len()).collect();
     let mut rng = Rng::new(opts.seed);
@@ -271,7 +293,7 @@ fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, opts: &TrainOptions) {
         }
         for &k in &order {
             let Some(e) = ex.get(k) else { continue };
-            let b = if e.zh { bzh } else { ben };
+            let (b, blex) = if e.zh { (bzh, n + 2) } else { (ben, n + 3) };
             let mut z = w[b] + if use_lex { w[blex] * e.lex } else { 0.0 };
             z += e.feats.iter().map(|&(f, v)| w[f as usize] * v).sum::<f64>();
             let cw = if e.y > 0.5 { opts.positive_weight } else { 1.0 };
@@ -285,8 +307,10 @@ fn sgd(ex: &[Example], w: &mut [f64], use_lex: bool, opts: &TrainOptions) {
             if use_lex {
                 step(blex, g * e.lex, 0.0);
             }
-            for &(f, v) in &e.feats {
-                step(f as usize, g * v, opts.l2);
+            if features {
+                for &(f, v) in &e.feats {
+                    step(f as usize, g * v, opts.l2);
+                }
             }
         }
     }
@@ -338,11 +362,13 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
         .map(|(i, k)| (*k, i as u32))
         .collect();
     let scale = nb_ratios(corpus, idx, &vocab, opts.nb_alpha);
-    let mut w = vec![0.0f64; keys.len() + 3];
+    let mut w = vec![0.0f64; keys.len() + EXTRA];
+    let joint = use_lex && opts.lexicon_joint;
     sgd(
         &examples(corpus, idx, &vocab, &scale, opts.length),
         &mut w,
-        use_lex,
+        joint,
+        true,
         opts,
     );
     let n = keys.len();
@@ -350,7 +376,7 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
     for (wi, s) in w.iter_mut().zip(&scale) {
         *wi *= s;
     }
-    let (bzh, ben, blex) = (w[n], w[n + 1], w[n + 2]);
+    let extra: Vec<f64> = w[n..].to_vec();
 
     // Keep the strongest features, then refit so the training norm is the scoring norm.
     let mut order: Vec<usize> = (0..n).filter(|&i| w[i].abs() >= opts.min_weight).collect();
@@ -365,13 +391,12 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
         .collect();
     let kept_scale: Vec<f64> = order.iter().map(|&i| scale[i]).collect();
     let mut w2: Vec<f64> = order.iter().map(|&i| w[i] / scale[i]).collect();
-    w2.extend([bzh, ben, blex]);
-    sgd(
-        &examples(corpus, idx, &vocab, &kept_scale, opts.length),
-        &mut w2,
-        use_lex,
-        opts,
-    );
+    w2.extend(extra);
+    let ex = examples(corpus, idx, &vocab, &kept_scale, opts.length);
+    sgd(&ex, &mut w2, joint, true, opts);
+    if use_lex && !joint {
+        sgd(&ex, &mut w2, true, false, opts);
+    }
     let m = kept.len();
     for (wi, s) in w2.iter_mut().zip(&kept_scale) {
         *wi *= s;
@@ -380,7 +405,8 @@ fn fit(corpus: &Corpus, idx: &[usize], use_lex: bool, opts: &TrainOptions) -> Fi
         keys: kept,
         bias_zh: w2[m],
         bias_en: w2[m + 1],
-        lex: if use_lex { w2[m + 2] } else { 0.0 },
+        lex_zh: if use_lex { w2[m + 2] } else { 0.0 },
+        lex_en: if use_lex { w2[m + 3] } else { 0.0 },
         w: w2[..m].to_vec(),
         candidates,
         length: opts.length,
@@ -579,9 +605,10 @@ pub fn train(
         report.docs, report.positives, report.posts, report.candidate_features, opts.min_df, report.features_kept
     ));
     comments.push(format!(
-        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} nb_alpha {} seed {} folds {} max_fpr {} post_lengths {:?} length {} {}",
+        "options: epochs {} learning_rate {} l2 {} positive_weight {} max_features {} min_weight {} nb_alpha {} seed {} folds {} max_fpr {} post_lengths {:?} length {} {} lexicon_fit {}",
         opts.epochs, opts.learning_rate, opts.l2, opts.positive_weight, opts.max_features, opts.min_weight,
-        opts.nb_alpha, opts.seed, opts.folds, opts.max_fpr, opts.post_lengths, opts.length.power, opts.length.prior
+        opts.nb_alpha, opts.seed, opts.folds, opts.max_fpr, opts.post_lengths, opts.length.power, opts.length.prior,
+        if opts.lexicon_joint { "joint" } else { "residual (features first, then intercepts + lexicon weights per language)" }
     ));
     comments.push(
         "features: CJK char 1-3-grams, English non-stop non-numeric words and word bigrams, per script segment; value (1 + ln tf) / (S + C)^P"
@@ -609,7 +636,10 @@ pub fn train(
     let model = LinearModel {
         bias_zh: round4(m.bias_zh - threshold("zh")),
         bias_en: round4(m.bias_en - threshold("en")),
-        lexicon_scale: use_lex.then_some(round4(m.lex)),
+        lexicon_scale: use_lex.then_some(LexiconScale {
+            zh: round4(m.lex_zh),
+            en: round4(m.lex_en),
+        }),
         length: opts.length,
         features: feats,
         comments,
