@@ -33,6 +33,8 @@ pub(crate) struct Matcher {
     /// Automaton pattern -> lexicon entry (the later file wins when two files share a term, as in layered configs).
     pats: Vec<u32>,
     pub lex: Vec<LexiconEntry>,
+    /// Per lexicon entry, its `file:line` for the evidence, formatted once here rather than per hit.
+    sources: Vec<String>,
 }
 
 impl Matcher {
@@ -73,7 +75,21 @@ impl Matcher {
             };
             Some(ac)
         };
-        Ok(Matcher { ac, pats, lex })
+        let sources = lex
+            .iter()
+            .map(|e| format!("{}:{}", e.file, e.line))
+            .collect();
+        Ok(Matcher {
+            ac,
+            pats,
+            lex,
+            sources,
+        })
+    }
+
+    /// `file:line` of lexicon entry `lex` (empty for an unknown index).
+    pub fn source(&self, lex: u32) -> &str {
+        self.sources.get(lex as usize).map_or("", String::as_str)
     }
 
     /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`.
@@ -104,9 +120,11 @@ pub fn slog(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
 }
 
-/// Sum of the weights of the distinct lexicon terms hit.
-pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit]) -> f64 {
-    let mut ids: Vec<u32> = hits.iter().map(|h| h.lex).collect();
+/// Sum of the weights of the distinct lexicon terms hit. `ids` is scratch (cleared first), so a caller that
+/// keeps it allocates nothing.
+pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit], ids: &mut Vec<u32>) -> f64 {
+    ids.clear();
+    ids.extend(hits.iter().map(|h| h.lex));
     ids.sort_unstable();
     ids.dedup();
     ids.iter()

@@ -46,6 +46,11 @@ impl Normalized {
         self.latin_words = 0;
     }
 
+    /// Heap bytes held by the buffers (for callers that keep a `Normalized` around as scratch).
+    pub fn capacity_bytes(&self) -> usize {
+        self.text.capacity() + self.map.capacity() * std::mem::size_of::<u32>()
+    }
+
     /// Maps a byte range of the normalised text back to the byte range of the original text it came from.
     pub fn original_range(&self, original: &str, range: Range<usize>) -> Range<usize> {
         if range.start >= range.end || range.end > self.map.len() {

@@ -118,26 +118,46 @@ pub fn url_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// Overwrites URL-looking tokens of `n.text` with spaces and recounts `n.latin_words`. Returns whether
+/// Number of Latin word starts (an ASCII alphanumeric not preceded by one) at positions `from..to` of `b`.
+fn word_starts(b: &[u8], from: usize, to: usize) -> u32 {
+    let mut prev = from
+        .checked_sub(1)
+        .and_then(|p| b.get(p))
+        .is_some_and(u8::is_ascii_alphanumeric);
+    let mut n = 0;
+    for c in b.get(from..to.min(b.len())).unwrap_or_default() {
+        let a = c.is_ascii_alphanumeric();
+        n += u32::from(a && !prev);
+        prev = a;
+    }
+    n
+}
+
+/// Overwrites URL-looking tokens of `n.text` with spaces and updates `n.latin_words`. Returns whether
 /// anything was blanked.
 pub fn blank_urls(n: &mut Normalized) -> bool {
+    /// Replacement text, used in slices: blanking allocates nothing.
+    const SPACES: &str = "                                                                ";
     let ranges = url_ranges(&n.text);
     if ranges.is_empty() {
         return false;
     }
+    let mut words = i64::from(n.latin_words);
     for r in ranges {
+        // Only word starts inside the range, or just after it, can change: a position's status depends on its
+        // own byte and the one before it.
+        let (s, e) = (r.start, r.end + 1);
+        words -= i64::from(word_starts(n.text.as_bytes(), s, e));
         // URL tokens are ASCII, so same-length replacement keeps char boundaries and the offset map.
-        let len = r.len();
-        n.text.replace_range(r, &" ".repeat(len));
+        let mut at = r.start;
+        while at < r.end {
+            let k = (r.end - at).min(SPACES.len());
+            n.text.replace_range(at..at + k, &SPACES[..k]);
+            at += k;
+        }
+        words += i64::from(word_starts(n.text.as_bytes(), s, e));
     }
-    let b = n.text.as_bytes();
-    n.latin_words = b
-        .iter()
-        .enumerate()
-        .filter(|&(i, c)| {
-            c.is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-        })
-        .count() as u32;
+    n.latin_words = u32::try_from(words.max(0)).unwrap_or(u32::MAX);
     true
 }
 
@@ -187,6 +207,31 @@ mod tests {
             "end. next",
         ] {
             assert_eq!(blanked(s), s, "{s}");
+        }
+    }
+
+    /// The word count after blanking equals a full recount of the blanked text.
+    #[test]
+    fn word_count_is_updated_exactly() {
+        for s in [
+            "a https://x.example.com/b c",
+            "https://x.example.com/b",
+            "ab.example.com/x1 www.y.org b2 see t.cn",
+            "转发https://t.cn/abc 议会 vote",
+            "x(bbc.co.uk/news)y",
+        ] {
+            let mut n = Normalizer::new().normalize(s);
+            assert!(blank_urls(&mut n), "{s}");
+            assert_eq!(
+                n.latin_words,
+                word_starts(n.text.as_bytes(), 0, n.text.len()),
+                "{s}"
+            );
+            let full = n
+                .text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty());
+            assert_eq!(n.latin_words as usize, full.count(), "{s}");
         }
     }
 
