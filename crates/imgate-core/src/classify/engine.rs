@@ -8,7 +8,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton as _;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, Anchored, MatchKind, PatternID};
 
 use super::domains::DomainSet;
 use super::features::{feature_key, is_latin_key, on_boundaries, scan_features};
@@ -26,10 +28,49 @@ pub(crate) struct Hit {
     pub lex: u32,
 }
 
+/// The automaton over the lexicon patterns.
+#[derive(Debug)]
+enum Automaton {
+    /// The usual case: a full DFA driven by [`for_each_overlapping`], one table lookup per byte.
+    Dfa(DFA),
+    /// Fallback when the DFA cannot be built (or a pattern is empty): the library's own overlapping search.
+    General(AhoCorasick),
+}
+
+/// Calls `f(pattern, start, end)` for every occurrence of every pattern of `dfa` in `hay`, in the order of
+/// `AhoCorasick::find_overlapping_iter` (by end offset, then by the automaton's match order). A hand-written loop
+/// over the [`aho_corasick::automaton::Automaton`] primitives: the iterator re-enters the search once per match and
+/// checks its state per byte, which costs twice the scan itself on match-dense text. Patterns must be non-empty
+/// (a match of the empty pattern would sit in the start state, which this loop does not report).
+///
+/// Kept out of line: inlined into `classify`, its loop state spills to the stack (callgrind: +10k instructions per
+/// 1 KiB post).
+#[inline(never)]
+fn for_each_overlapping(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID, usize, usize)) {
+    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+        return;
+    };
+    for (at, &b) in hay.iter().enumerate() {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_special(sid) {
+            if dfa.is_dead(sid) {
+                return;
+            }
+            if dfa.is_match(sid) {
+                let end = at + 1;
+                for i in 0..dfa.match_len(sid) {
+                    let pid = dfa.match_pattern(sid, i);
+                    f(pid, end.saturating_sub(dfa.pattern_len(pid)), end);
+                }
+            }
+        }
+    }
+}
+
 /// The compiled matcher over lexicon terms.
 #[derive(Debug)]
 pub(crate) struct Matcher {
-    ac: Option<AhoCorasick>,
+    ac: Option<Automaton>,
     /// Automaton pattern -> lexicon entry (the later file wins when two files share a term, as in layered configs).
     pats: Vec<u32>,
     pub lex: Vec<LexiconEntry>,
@@ -57,23 +98,28 @@ impl Matcher {
         } else {
             // Overlapping search is needed (外交部 inside 外交部长); a full DFA makes it one table lookup per
             // byte, and with a few hundred terms it stays small. Fall back to the default if it cannot be built.
-            let dfa = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .byte_classes(true)
-                .prefilter(false)
-                .build(&patterns);
-            let ac = match dfa {
-                Ok(ac) => ac,
-                Err(_) => AhoCorasick::builder()
+            let dfa = if patterns.iter().any(String::is_empty) {
+                None
+            } else {
+                DFA::builder()
                     .match_kind(MatchKind::Standard)
+                    .byte_classes(true)
+                    .prefilter(false)
                     .build(&patterns)
-                    .map_err(|e| BuildError::Automaton {
-                        category: category.to_string(),
-                        message: e.to_string(),
-                    })?,
+                    .ok()
             };
-            Some(ac)
+            Some(match dfa {
+                Some(dfa) => Automaton::Dfa(dfa),
+                None => Automaton::General(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&patterns)
+                        .map_err(|e| BuildError::Automaton {
+                            category: category.to_string(),
+                            message: e.to_string(),
+                        })?,
+                ),
+            })
         };
         let sources = lex
             .iter()
@@ -94,13 +140,11 @@ impl Matcher {
 
     /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`.
     pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>) {
-        let Some(ac) = &self.ac else { return };
         let bytes = norm.text.as_bytes();
-        for m in ac.find_overlapping_iter(&norm.text) {
-            let Some(&l) = self.pats.get(m.pattern().as_usize()) else {
-                continue;
+        let mut hit = |pid: PatternID, s: usize, e: usize| {
+            let Some(&l) = self.pats.get(pid.as_usize()) else {
+                return;
             };
-            let (s, e) = (m.start(), m.end());
             let right = !self.lex.get(l as usize).is_some_and(|x| x.prefix);
             if on_boundaries(bytes, s, e, right) {
                 out.push(Hit {
@@ -109,6 +153,15 @@ impl Matcher {
                     end: e,
                     lex: l,
                 });
+            }
+        };
+        match &self.ac {
+            None => {}
+            Some(Automaton::Dfa(dfa)) => for_each_overlapping(dfa, bytes, hit),
+            Some(Automaton::General(ac)) => {
+                for m in ac.find_overlapping_iter(&norm.text) {
+                    hit(m.pattern(), m.start(), m.end());
+                }
             }
         }
     }
