@@ -85,7 +85,12 @@ pub fn is_default_ignorable(c: char) -> bool {
 }
 
 /// CJK ideographs, kana and Hangul: scripts written without spaces between words.
+#[inline]
 pub fn is_cjk(c: char) -> bool {
+    // The unified ideographs first: nearly every character of a Chinese text.
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        return true;
+    }
     matches!(c as u32,
         0x3005 | 0x3007 | 0x3040..=0x309F | 0x30A0..=0x30FA | 0x30FC..=0x30FF | 0x3400..=0x4DBF
         | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
