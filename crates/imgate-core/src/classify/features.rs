@@ -12,7 +12,7 @@
 //! over tens of thousands of strings. CJK keys are exact (code points packed 21 bits each, top bit clear); Latin
 //! keys are hashes with the top bit set, so the two families never collide.
 
-use super::normalize::is_cjk;
+use super::normalize::{is_cjk, ALNUM, ASCII_CLASS};
 
 /// Longest CJK n-gram used as a feature.
 pub const MAX_CJK_NGRAM: usize = 3;
@@ -236,8 +236,11 @@ pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
             }
             let s = i;
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            while i < b.len() && b[i].is_ascii_alphanumeric() {
-                h = (h ^ u64::from(b[i])).wrapping_mul(0x0000_0100_0000_01b3);
+            while let Some(&x) = b
+                .get(i)
+                .filter(|&&x| ASCII_CLASS[usize::from(x)] & ALNUM != 0)
+            {
+                h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
                 i += 1;
             }
             let word = &b[s..i];

@@ -454,11 +454,12 @@ impl Classifier {
         let mut score = ev.lexicon_score;
         if let (Some(m), Some(table)) = (&e.model, &e.table) {
             let s = score_model(table, m, normalized, e.top_features);
-            let top = s
-                .top
-                .iter()
-                .filter_map(|(i, c)| m.features.get(*i as usize).map(|f| (f.0.clone(), *c)))
-                .collect();
+            let mut top = Vec::with_capacity(s.top.len());
+            top.extend(
+                s.top
+                    .iter()
+                    .filter_map(|(i, c)| m.features.get(*i as usize).map(|f| (f.0.clone(), *c))),
+            );
             ev.model = Some(ModelEvidence {
                 lang: if s.zh { "zh" } else { "en" },
                 score: s.score,

@@ -199,6 +199,30 @@ fn fold_char(c: char, out: &mut String) {
     }
 }
 
+/// [`ASCII_CLASS`] bit: ASCII letter or digit.
+pub(crate) const ALNUM: u8 = 1;
+/// [`ASCII_CLASS`] bit: visible ASCII (`!`..=`~`).
+pub(crate) const GRAPHIC: u8 = 2;
+
+/// Per byte value, its [`ALNUM`] / [`GRAPHIC`] bits (0 for non-ASCII bytes): one load instead of a chain of range
+/// comparisons in the loops that run over every ASCII byte (normalisation, feature scan).
+pub(crate) static ASCII_CLASS: [u8; 256] = ascii_classes();
+
+const fn ascii_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() {
+            t[i] = ALNUM | GRAPHIC;
+        } else if b.is_ascii_graphic() {
+            t[i] = GRAPHIC;
+        }
+        i += 1;
+    }
+    t
+}
+
 const DELETE: u32 = 0x7FFF_FFFF;
 const MULTI: u32 = 0x8000_0000;
 /// Single-char entries: the output char in the low 21 bits, its [`Class`] in bits 24..26.
@@ -413,18 +437,16 @@ impl Emitter<'_> {
         let mut any = false;
         let mut i = start;
         while let Some(&b) = bytes.get(i) {
-            if b == b' ' {
-                if prev_space {
-                    break;
-                }
-                prev_space = true;
-                prev_alnum = false;
-            } else if (0x21..0x7F).contains(&b) {
-                let a = b.is_ascii_alphanumeric();
+            let class = ASCII_CLASS[usize::from(b)];
+            if class & GRAPHIC != 0 {
+                let a = class & ALNUM != 0;
                 words += u32::from(a && !prev_alnum);
                 any |= a;
                 prev_alnum = a;
                 prev_space = false;
+            } else if b == b' ' && !prev_space {
+                prev_space = true;
+                prev_alnum = false;
             } else {
                 break;
             }
@@ -740,6 +762,15 @@ mod tests {
 
     fn n(s: &str) -> String {
         Normalizer::new().normalize(s).text
+    }
+
+    #[test]
+    fn ascii_class_table_matches_std() {
+        for b in 0..=255u8 {
+            let c = ASCII_CLASS[usize::from(b)];
+            assert_eq!(c & ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
+            assert_eq!(c & GRAPHIC != 0, b.is_ascii_graphic(), "{b}");
+        }
     }
 
     #[test]
