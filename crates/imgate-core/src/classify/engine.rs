@@ -32,8 +32,9 @@ pub(crate) struct Hit {
 /// The automaton over the lexicon patterns.
 #[derive(Debug)]
 enum Automaton {
-    /// The usual case: a full DFA driven by [`for_each_overlapping`], one table lookup per byte.
-    Dfa(DFA),
+    /// The usual case: a full DFA driven by [`for_each_overlapping`], one table lookup per byte. Boxed: the
+    /// DFA's inline state is much larger than the fallback's `Arc`.
+    Dfa(Box<DFA>),
     /// Fallback when the DFA cannot be built (or a pattern is empty): the library's own overlapping search.
     General(AhoCorasick),
 }
@@ -110,7 +111,7 @@ impl Matcher {
                     .ok()
             };
             Some(match dfa {
-                Some(dfa) => Automaton::Dfa(dfa),
+                Some(dfa) => Automaton::Dfa(Box::new(dfa)),
                 None => Automaton::General(
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
