@@ -59,28 +59,10 @@ fn is_url(tok: &[u8]) -> bool {
     is_host(host)
 }
 
-/// Position of the first '.' or ':' in `b`. Skips eight bytes at a time (SWAR: a word has a zero byte iff
-/// `(x - 0x01..01) & !x & 0x80..80` is non-zero), since this runs over every byte of every text.
+/// Position of the first '.' or ':' in `b` (SIMD search via `memchr`, since this runs over every byte of every
+/// text).
 fn find_dot_or_colon(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const DOTS: u64 = LO * b'.' as u64;
-    const COLONS: u64 = LO * b':' as u64;
-    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    let mut i = 0;
-    for chunk in b.chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w);
-        if has_zero(x ^ DOTS) | has_zero(x ^ COLONS) != 0 {
-            break;
-        }
-        i += 8;
-    }
-    b.get(i..)?
-        .iter()
-        .position(|&c| c == b'.' || c == b':')
-        .map(|p| i + p)
+    memchr::memchr2(b'.', b':', b)
 }
 
 /// Byte ranges of URL-looking tokens in normalised (lower-case) `text`. Every URL or host has a '.' or a ':', so
