@@ -7,8 +7,11 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton as _;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, Anchored, MatchKind, PatternID};
 
 use super::domains::DomainSet;
 use super::features::{feature_key, is_latin_key, on_boundaries, scan_features};
@@ -26,13 +29,55 @@ pub(crate) struct Hit {
     pub lex: u32,
 }
 
+/// The automaton over the lexicon patterns.
+#[derive(Debug)]
+enum Automaton {
+    /// The usual case: a full DFA driven by [`for_each_overlapping`], one table lookup per byte. Boxed: the
+    /// DFA's inline state is much larger than the fallback's `Arc`.
+    Dfa(Box<DFA>),
+    /// Fallback when the DFA cannot be built (or a pattern is empty): the library's own overlapping search.
+    General(AhoCorasick),
+}
+
+/// Calls `f(pattern, start, end)` for every occurrence of every pattern of `dfa` in `hay`, in the order of
+/// `AhoCorasick::find_overlapping_iter` (by end offset, then by the automaton's match order). A hand-written loop
+/// over the [`aho_corasick::automaton::Automaton`] primitives: the iterator re-enters the search once per match and
+/// checks its state per byte, which costs twice the scan itself on match-dense text. Patterns must be non-empty
+/// (a match of the empty pattern would sit in the start state, which this loop does not report).
+///
+/// Kept out of line: inlined into `classify`, its loop state spills to the stack (callgrind: +10k instructions per
+/// 1 KiB post).
+#[inline(never)]
+fn for_each_overlapping(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID, usize, usize)) {
+    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+        return;
+    };
+    for (at, &b) in hay.iter().enumerate() {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_special(sid) {
+            if dfa.is_dead(sid) {
+                return;
+            }
+            if dfa.is_match(sid) {
+                let end = at + 1;
+                for i in 0..dfa.match_len(sid) {
+                    let pid = dfa.match_pattern(sid, i);
+                    f(pid, end.saturating_sub(dfa.pattern_len(pid)), end);
+                }
+            }
+        }
+    }
+}
+
 /// The compiled matcher over lexicon terms.
 #[derive(Debug)]
 pub(crate) struct Matcher {
-    ac: Option<AhoCorasick>,
+    ac: Option<Automaton>,
     /// Automaton pattern -> lexicon entry (the later file wins when two files share a term, as in layered configs).
     pats: Vec<u32>,
     pub lex: Vec<LexiconEntry>,
+    /// Per lexicon entry, its `file:line` for the evidence, formatted once here rather than per hit.
+    sources: Vec<String>,
 }
 
 impl Matcher {
@@ -55,36 +100,53 @@ impl Matcher {
         } else {
             // Overlapping search is needed (外交部 inside 外交部长); a full DFA makes it one table lookup per
             // byte, and with a few hundred terms it stays small. Fall back to the default if it cannot be built.
-            let dfa = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .byte_classes(true)
-                .prefilter(false)
-                .build(&patterns);
-            let ac = match dfa {
-                Ok(ac) => ac,
-                Err(_) => AhoCorasick::builder()
+            let dfa = if patterns.iter().any(String::is_empty) {
+                None
+            } else {
+                DFA::builder()
                     .match_kind(MatchKind::Standard)
+                    .byte_classes(true)
+                    .prefilter(false)
                     .build(&patterns)
-                    .map_err(|e| BuildError::Automaton {
-                        category: category.to_string(),
-                        message: e.to_string(),
-                    })?,
+                    .ok()
             };
-            Some(ac)
+            Some(match dfa {
+                Some(dfa) => Automaton::Dfa(Box::new(dfa)),
+                None => Automaton::General(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&patterns)
+                        .map_err(|e| BuildError::Automaton {
+                            category: category.to_string(),
+                            message: e.to_string(),
+                        })?,
+                ),
+            })
         };
-        Ok(Matcher { ac, pats, lex })
+        let sources = lex
+            .iter()
+            .map(|e| format!("{}:{}", e.file, e.line))
+            .collect();
+        Ok(Matcher {
+            ac,
+            pats,
+            lex,
+            sources,
+        })
+    }
+
+    /// `file:line` of lexicon entry `lex` (empty for an unknown index).
+    pub fn source(&self, lex: u32) -> &str {
+        self.sources.get(lex as usize).map_or("", String::as_str)
     }
 
     /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`.
     pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>) {
-        let Some(ac) = &self.ac else { return };
         let bytes = norm.text.as_bytes();
-        for m in ac.find_overlapping_iter(&norm.text) {
-            let Some(&l) = self.pats.get(m.pattern().as_usize()) else {
-                continue;
+        let mut hit = |pid: PatternID, s: usize, e: usize| {
+            let Some(&l) = self.pats.get(pid.as_usize()) else {
+                return;
             };
-            let (s, e) = (m.start(), m.end());
             let right = !self.lex.get(l as usize).is_some_and(|x| x.prefix);
             if on_boundaries(bytes, s, e, right) {
                 out.push(Hit {
@@ -93,6 +155,15 @@ impl Matcher {
                     end: e,
                     lex: l,
                 });
+            }
+        };
+        match &self.ac {
+            None => {}
+            Some(Automaton::Dfa(dfa)) => for_each_overlapping(dfa, bytes, hit),
+            Some(Automaton::General(ac)) => {
+                for m in ac.find_overlapping_iter(&norm.text) {
+                    hit(m.pattern(), m.start(), m.end());
+                }
             }
         }
     }
@@ -104,9 +175,11 @@ pub fn slog(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
 }
 
-/// Sum of the weights of the distinct lexicon terms hit.
-pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit]) -> f64 {
-    let mut ids: Vec<u32> = hits.iter().map(|h| h.lex).collect();
+/// Sum of the weights of the distinct lexicon terms hit. `ids` is scratch (cleared first), so a caller that
+/// keeps it allocates nothing.
+pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit], ids: &mut Vec<u32>) -> f64 {
+    ids.clear();
+    ids.extend(hits.iter().map(|h| h.lex));
     ids.sort_unstable();
     ids.dedup();
     ids.iter()
@@ -115,40 +188,77 @@ pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit]) -> f64 {
         .sum()
 }
 
+/// One slot of [`FeatureTable`]: everything scoring needs about a feature, in one 16-byte entry, so a probe and the
+/// later read of the weight touch the same cache line (the table is larger than L2 for a full model).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// Feature key; 0 marks an empty slot.
+    key: u64,
+    /// The feature weight (0 for empty slots).
+    weight: f32,
+    /// Index into the model's feature list (for names in the evidence).
+    feature: u32,
+}
+
 /// Open-addressing (linear probing) table from feature key to slot. Key 0 marks an empty slot; no feature key
 /// is 0 (CJK code points are non-zero, Latin keys have the top bit set).
+///
+/// Most n-grams of a text are not model features, so a miss is the common case; a one-hash Bloom filter of about
+/// 8 bits per feature (16 KiB for the shipped model, L1-resident) answers most misses before the table, which
+/// is far larger than L1, is touched at all (about 12% false positives, which then probe as before).
 #[derive(Debug)]
 pub(crate) struct FeatureTable {
-    keys: Vec<u64>,
-    /// Per slot: the feature weight (0 for empty slots).
-    weights: Vec<f32>,
-    /// Per slot: index into the model's feature list (for names in the evidence).
-    feature: Vec<u32>,
+    slots: Vec<Slot>,
     shift: u32,
+    /// Bit `filter_bit(k)` is set for every feature key `k`.
+    filter: Vec<u64>,
+    filter_shift: u32,
 }
 
 impl FeatureTable {
     pub fn new(model: &LinearModel) -> FeatureTable {
         // Load factor <= 0.5 keeps probe sequences short for the many keys that miss.
-        let slots = (model.features.len() * 2).next_power_of_two().max(16);
+        let n = (model.features.len() * 2).next_power_of_two().max(16);
+        let bits = (model.features.len() * 8)
+            .next_power_of_two()
+            .clamp(1 << 10, 1 << 20);
         let mut t = FeatureTable {
-            keys: vec![0; slots],
-            weights: vec![0.0; slots],
-            feature: vec![0; slots],
-            shift: 64 - slots.trailing_zeros(),
+            slots: vec![Slot::default(); n],
+            shift: 64 - n.trailing_zeros(),
+            filter: vec![0; bits / 64],
+            filter_shift: 64 - bits.trailing_zeros(),
         };
         for (i, (name, w)) in model.features.iter().enumerate() {
             // The parser has validated every feature text; skip defensively rather than panic.
             let Some(k) = feature_key(name) else { continue };
             let mut s = t.home(k);
-            while t.keys[s] != 0 && t.keys[s] != k {
-                s = (s + 1) & (slots - 1);
+            while t.slots[s].key != 0 && t.slots[s].key != k {
+                s = (s + 1) & (n - 1);
             }
-            t.keys[s] = k;
-            t.weights[s] = *w as f32;
-            t.feature[s] = i as u32;
+            t.slots[s] = Slot {
+                key: k,
+                weight: *w as f32,
+                feature: i as u32,
+            };
+            let b = t.filter_bit(k);
+            t.filter[b >> 6] |= 1 << (b & 63);
         }
         t
+    }
+
+    /// Filter bit of key `k`: top bits of a multiplicative hash with a different constant than [`Self::home`].
+    #[inline]
+    fn filter_bit(&self, k: u64) -> usize {
+        (k.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> self.filter_shift) as usize
+    }
+
+    /// False if `k` is certainly not a feature key.
+    #[inline]
+    fn may_contain(&self, k: u64) -> bool {
+        let b = self.filter_bit(k);
+        self.filter
+            .get(b >> 6)
+            .is_some_and(|w| w >> (b & 63) & 1 != 0)
     }
 
     #[inline]
@@ -159,10 +269,13 @@ impl FeatureTable {
     /// The slot holding `k`, if the model has that feature.
     #[inline]
     pub fn find(&self, k: u64) -> Option<usize> {
-        let mask = self.keys.len() - 1;
+        if !self.may_contain(k) {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
         let mut s = self.home(k);
         loop {
-            let x = *self.keys.get(s)?;
+            let x = self.slots.get(s)?.key;
             if x == k {
                 return Some(s);
             }
@@ -174,7 +287,13 @@ impl FeatureTable {
     }
 
     pub fn slots(&self) -> usize {
-        self.keys.len()
+        self.slots.len()
+    }
+
+    /// The entry of a slot returned by [`FeatureTable::find`] (an empty entry for any other index).
+    #[inline]
+    fn slot(&self, s: usize) -> Slot {
+        self.slots.get(s).copied().unwrap_or_default()
     }
 }
 
@@ -186,6 +305,8 @@ struct Scratch {
     /// Per slot: (stamp, count).
     entries: Vec<(u32, u32)>,
     touched: Vec<u32>,
+    /// `(feature index, contribution)` of every touched feature, for picking the strongest.
+    strongest: Vec<(u32, f64)>,
 }
 
 impl Scratch {
@@ -257,13 +378,50 @@ fn eligible(n: &Normalized) -> (bool, bool) {
 #[inline]
 fn tf_value(tf: u32) -> f64 {
     const SMALL: usize = 16;
-    thread_local! {
-        static TABLE: [f64; SMALL] = std::array::from_fn(|i| if i == 0 { 0.0 } else { 1.0 + (i as f64).ln() });
-    }
+    static TABLE: OnceLock<[f64; SMALL]> = OnceLock::new();
+    let table = TABLE
+        .get_or_init(|| std::array::from_fn(|i| if i == 0 { 0.0 } else { 1.0 + (i as f64).ln() }));
     match usize::try_from(tf) {
-        Ok(i) if i < SMALL => TABLE.with(|t| t[i]),
+        Ok(i) if i < SMALL => table[i],
         _ => 1.0 + f64::from(tf).ln(),
     }
+}
+
+/// Order of [`ModelScore::top`]: strongest |contribution| first, ties by feature index (a total order, so the
+/// selection below is deterministic).
+fn by_strength(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
+    b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0))
+}
+
+/// The `top` first of `all` in [`by_strength`] order, sorted. Small `top` (the evidence default is 8) keeps a
+/// sorted short list, one comparison for most candidates; a large one selects with `select_nth_unstable_by`.
+/// Both give the same list, since the order is total.
+fn strongest_of(all: &mut [(u32, f64)], top: usize) -> Vec<(u32, f64)> {
+    if top == 0 {
+        return Vec::new();
+    }
+    if top > 32 || all.len() <= top {
+        if all.len() > top {
+            all.select_nth_unstable_by(top - 1, by_strength);
+        }
+        let mut v = all[..all.len().min(top)].to_vec();
+        v.sort_by(by_strength);
+        return v;
+    }
+    let mut best: Vec<(u32, f64)> = Vec::with_capacity(top + 1);
+    for c in all.iter() {
+        if best.len() == top
+            && best
+                .last()
+                .is_some_and(|l| by_strength(c, l) != std::cmp::Ordering::Less)
+        {
+            continue;
+        }
+        let at = best.partition_point(|b| by_strength(b, c) == std::cmp::Ordering::Less);
+        best.insert(at, *c);
+        best.truncate(top);
+    }
+    best
 }
 
 /// Scores the normalised texts: features of the scored segments (script x text, see [`eligible`]) are pooled,
@@ -301,11 +459,15 @@ pub(crate) fn score_model(
         // Evidence per script (index 1 = Latin) and the weighted feature sum.
         let mut evidence = [0.0f64; 2];
         let mut dot = 0.0f64;
+        s.strongest.clear();
         for &slot in &s.touched {
             let slot = slot as usize;
+            let e = table.slot(slot);
             let v = tf_value(s.count(slot));
-            evidence[usize::from(is_latin_key(table.keys[slot]))] += v;
-            dot += v * f64::from(table.weights[slot]);
+            evidence[usize::from(is_latin_key(e.key))] += v;
+            dot += v * f64::from(e.weight);
+            // Divided by the length divisor once it is known (below).
+            s.strongest.push((e.feature, v));
         }
         let total = evidence[0] + evidence[1];
         if s.touched.is_empty() || total <= 0.0 {
@@ -319,27 +481,10 @@ pub(crate) fn score_model(
         let bias = (evidence[0] * model.bias_zh + evidence[1] * model.bias_en) / total;
         let mut strongest = Vec::new();
         if top > 0 {
-            strongest = s
-                .touched
-                .iter()
-                .map(|&slot| {
-                    let slot = slot as usize;
-                    let v = tf_value(s.count(slot));
-                    (
-                        table.feature[slot],
-                        f64::from(table.weights[slot]) * v / div,
-                    )
-                })
-                .collect();
-            // Only the `top` strongest are reported: select them, then sort just those (a long text has thousands).
-            let by_strength = |a: &(u32, f64), b: &(u32, f64)| {
-                b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0))
-            };
-            if strongest.len() > top {
-                strongest.select_nth_unstable_by(top - 1, by_strength);
-                strongest.truncate(top);
+            for (c, &slot) in s.strongest.iter_mut().zip(&s.touched) {
+                c.1 = f64::from(table.slot(slot as usize).weight) * c.1 / div;
             }
-            strongest.sort_by(by_strength);
+            strongest = strongest_of(&mut s.strongest, top);
         }
         ModelScore {
             zh: evidence[0] >= evidence[1],
@@ -396,6 +541,26 @@ mod tests {
             assert!(t.find(feature_key(n).unwrap_or(0)).is_some(), "{n}");
         }
         assert!(t.find(feature_key("x1").unwrap_or(0)).is_none());
+    }
+
+    /// The short-list selection gives exactly what a full sort gives, ties (equal |contribution|) included.
+    #[test]
+    fn strongest_of_matches_a_full_sort() {
+        let mut rng = crate::classify::obfuscate::Rng::new(7);
+        for n in 0..60usize {
+            let all: Vec<(u32, f64)> = (0..n)
+                .map(|i| {
+                    let w = (rng.below(9) as f64 - 4.0) / 2.0;
+                    (i as u32 * 7 % 61, w)
+                })
+                .collect();
+            let mut sorted = all.clone();
+            sorted.sort_by(by_strength);
+            for top in [0, 1, 3, 8, 33, 100] {
+                let want: Vec<_> = sorted.iter().take(top).copied().collect();
+                assert_eq!(strongest_of(&mut all.clone(), top), want, "n={n} top={top}");
+            }
+        }
     }
 
     #[test]

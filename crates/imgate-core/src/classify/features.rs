@@ -12,7 +12,7 @@
 //! over tens of thousands of strings. CJK keys are exact (code points packed 21 bits each, top bit clear); Latin
 //! keys are hashes with the top bit set, so the two families never collide.
 
-use super::normalize::is_cjk;
+use super::normalize::{is_cjk, ALNUM, ASCII_CLASS};
 
 /// Longest CJK n-gram used as a feature.
 pub const MAX_CJK_NGRAM: usize = 3;
@@ -199,6 +199,21 @@ pub fn feature_key(text: &str) -> Option<u64> {
     }
 }
 
+/// The character starting at byte `i` of `text` and its length. Three-byte sequences (all of CJK) are decoded
+/// directly, as this runs on every character of every text; anything else goes through `str::chars`.
+#[inline]
+fn decode_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = text.as_bytes();
+    if let (Some(&b0 @ 0xE0..=0xEF), Some(&b1), Some(&b2)) = (b.get(i), b.get(i + 1), b.get(i + 2))
+    {
+        let cp = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+        // `text` is valid UTF-8, so this is the character; `from_u32` cannot fail for it.
+        return char::from_u32(cp).map(|c| (c, 3));
+    }
+    let c = text.get(i..)?.chars().next()?;
+    Some((c, c.len_utf8()))
+}
+
 /// Calls `f(key, start, end)` for every feature occurrence in normalised `text` (duplicates included), in one
 /// pass. `start..end` is the feature's byte range in `text`, whose slice is the feature's text.
 #[inline]
@@ -221,8 +236,11 @@ pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
             }
             let s = i;
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            while i < b.len() && b[i].is_ascii_alphanumeric() {
-                h = (h ^ u64::from(b[i])).wrapping_mul(0x0000_0100_0000_01b3);
+            while let Some(&x) = b
+                .get(i)
+                .filter(|&&x| ASCII_CLASS[usize::from(x)] & ALNUM != 0)
+            {
+                h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
                 i += 1;
             }
             let word = &b[s..i];
@@ -241,10 +259,9 @@ pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
             continue;
         }
         prev = None;
-        let Some(ch) = text.get(i..).and_then(|r| r.chars().next()) else {
+        let Some((ch, len)) = decode_at(text, i) else {
             break;
         };
-        let len = ch.len_utf8();
         if is_cjk(ch) {
             let end = i + len;
             f(u64::from(ch), i, end);

@@ -32,6 +32,7 @@ pub mod obfuscate;
 pub mod train;
 pub mod urls;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -240,6 +241,36 @@ impl Classification {
     }
 }
 
+/// Per-thread buffers of [`Classifier::classify`], reused from call to call.
+#[derive(Default)]
+struct ClassifyScratch {
+    /// One normalised text per document text (only the first `texts.len()` are current).
+    normalized: Vec<Normalized>,
+    hits: Vec<Hit>,
+    /// Distinct lexicon entries hit (see [`lexicon_raw`]).
+    ids: Vec<u32>,
+}
+
+impl ClassifyScratch {
+    /// Buffers above this many bytes are dropped after a call, so one huge document does not pin its memory
+    /// in every worker thread for good.
+    const KEEP_BYTES: usize = 1 << 20;
+
+    fn trim(&mut self) {
+        if self
+            .normalized
+            .iter()
+            .map(Normalized::capacity_bytes)
+            .sum::<usize>()
+            + self.hits.capacity() * std::mem::size_of::<Hit>()
+            + self.ids.capacity() * std::mem::size_of::<u32>()
+            > Self::KEEP_BYTES
+        {
+            *self = ClassifyScratch::default();
+        }
+    }
+}
+
 /// The compiled classifier. Immutable and `Send + Sync`: share it behind an `Arc` in a config snapshot.
 #[derive(Debug)]
 pub struct Classifier {
@@ -345,13 +376,43 @@ impl Classifier {
     }
 
     /// Classifies a document into every configured category.
+    ///
+    /// The normalised texts and the hit list live in per-thread scratch buffers, so a call allocates only what it
+    /// returns (the verdicts and their evidence): the gateway classifies one small post per request, where buffer
+    /// allocation would cost as much as the scan itself.
     pub fn classify(&self, doc: &Document<'_>) -> Classification {
-        let normalized: Vec<Normalized> = doc.texts.iter().map(|t| self.normalize(t)).collect();
-        let mut hits = Vec::new();
+        thread_local! {
+            static SCRATCH: RefCell<ClassifyScratch> = RefCell::new(ClassifyScratch::default());
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut s) => {
+                let c = self.classify_with(doc, &mut s);
+                s.trim();
+                c
+            }
+            // Only reachable through re-entrancy, which classify() never does; stay correct anyway.
+            Err(_) => self.classify_with(doc, &mut ClassifyScratch::default()),
+        })
+    }
+
+    /// [`Classifier::classify`] with explicit scratch buffers.
+    fn classify_with(&self, doc: &Document<'_>, s: &mut ClassifyScratch) -> Classification {
+        let ClassifyScratch {
+            normalized,
+            hits,
+            ids,
+        } = s;
+        if normalized.len() < doc.texts.len() {
+            normalized.resize_with(doc.texts.len(), Normalized::default);
+        }
+        let normalized = &mut normalized[..doc.texts.len()];
+        for (n, t) in normalized.iter_mut().zip(&doc.texts) {
+            self.normalize_into(t, n);
+        }
         let verdicts = self
             .engines
             .iter()
-            .map(|e| self.verdict(e, doc, &normalized, &mut hits))
+            .map(|e| self.verdict(e, doc, normalized, hits, ids))
             .collect();
         Classification { verdicts }
     }
@@ -362,14 +423,16 @@ impl Classifier {
         doc: &Document<'_>,
         normalized: &[Normalized],
         hits: &mut Vec<Hit>,
+        ids: &mut Vec<u32>,
     ) -> Verdict {
         hits.clear();
         for (i, n) in normalized.iter().enumerate() {
             e.matcher.scan(i, n, hits);
         }
         let mut ev = Evidence::default();
-        let raw = lexicon_raw(&e.matcher, hits);
+        let raw = lexicon_raw(&e.matcher, hits, ids);
         ev.lexicon_raw = raw;
+        ev.terms.reserve_exact(hits.len().min(e.max_evidence_terms));
         for h in hits.iter().take(e.max_evidence_terms) {
             let (Some(entry), Some(orig), Some(norm)) = (
                 e.matcher.lex.get(h.lex as usize),
@@ -385,7 +448,7 @@ impl Classifier {
                 end: r.end,
                 term: entry.term.clone(),
                 weight: entry.weight,
-                source: format!("{}:{}", entry.file, entry.line),
+                source: e.matcher.source(h.lex).to_string(),
             });
         }
         let model = match (&e.model, &e.table) {
@@ -400,11 +463,12 @@ impl Classifier {
         ev.lexicon_score = e.lexicon_scale.of(zh) * slog(raw);
         let mut score = ev.lexicon_score;
         if let Some((m, s)) = model {
-            let top = s
-                .top
-                .iter()
-                .filter_map(|(i, c)| m.features.get(*i as usize).map(|f| (f.0.clone(), *c)))
-                .collect();
+            let mut top = Vec::with_capacity(s.top.len());
+            top.extend(
+                s.top
+                    .iter()
+                    .filter_map(|(i, c)| m.features.get(*i as usize).map(|f| (f.0.clone(), *c))),
+            );
             ev.model = Some(ModelEvidence {
                 lang: if s.zh { "zh" } else { "en" },
                 score: s.score,
@@ -438,9 +502,15 @@ impl Classifier {
 
     /// Normalises one text as `classify` does: [`Normalizer::normalize`], then URL-looking tokens blanked.
     pub fn normalize(&self, text: &str) -> Normalized {
-        let mut n = self.norm.normalize(text);
-        urls::blank_urls(&mut n);
+        let mut n = Normalized::default();
+        self.normalize_into(text, &mut n);
         n
+    }
+
+    /// [`Classifier::normalize`] into a reused buffer.
+    fn normalize_into(&self, text: &str, n: &mut Normalized) {
+        self.norm.normalize_into(text, n);
+        urls::blank_urls(n);
     }
 
     /// Raw lexicon score of texts under the first category (for training the lexicon scale).
@@ -453,7 +523,7 @@ impl Classifier {
             let n = self.normalize(t);
             e.matcher.scan(i, &n, &mut hits);
         }
-        lexicon_raw(&e.matcher, &hits)
+        lexicon_raw(&e.matcher, &hits, &mut Vec::new())
     }
 }
 

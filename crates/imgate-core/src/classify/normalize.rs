@@ -46,6 +46,11 @@ impl Normalized {
         self.latin_words = 0;
     }
 
+    /// Heap bytes held by the buffers (for callers that keep a `Normalized` around as scratch).
+    pub fn capacity_bytes(&self) -> usize {
+        self.text.capacity() + self.map.capacity() * std::mem::size_of::<u32>()
+    }
+
     /// Maps a byte range of the normalised text back to the byte range of the original text it came from.
     pub fn original_range(&self, original: &str, range: Range<usize>) -> Range<usize> {
         if range.start >= range.end || range.end > self.map.len() {
@@ -80,7 +85,12 @@ pub fn is_default_ignorable(c: char) -> bool {
 }
 
 /// CJK ideographs, kana and Hangul: scripts written without spaces between words.
+#[inline]
 pub fn is_cjk(c: char) -> bool {
+    // The unified ideographs first: nearly every character of a Chinese text.
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        return true;
+    }
     matches!(c as u32,
         0x3005 | 0x3007 | 0x3040..=0x309F | 0x30A0..=0x30FA | 0x30FC..=0x30FF | 0x3400..=0x4DBF
         | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
@@ -189,6 +199,30 @@ fn fold_char(c: char, out: &mut String) {
     }
 }
 
+/// [`ASCII_CLASS`] bit: ASCII letter or digit.
+pub(crate) const ALNUM: u8 = 1;
+/// [`ASCII_CLASS`] bit: visible ASCII (`!`..=`~`).
+pub(crate) const GRAPHIC: u8 = 2;
+
+/// Per byte value, its [`ALNUM`] / [`GRAPHIC`] bits (0 for non-ASCII bytes): one load instead of a chain of range
+/// comparisons in the loops that run over every ASCII byte (normalisation, feature scan).
+pub(crate) static ASCII_CLASS: [u8; 256] = ascii_classes();
+
+const fn ascii_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() {
+            t[i] = ALNUM | GRAPHIC;
+        } else if b.is_ascii_graphic() {
+            t[i] = GRAPHIC;
+        }
+        i += 1;
+    }
+    t
+}
+
 const DELETE: u32 = 0x7FFF_FFFF;
 const MULTI: u32 = 0x8000_0000;
 /// Single-char entries: the output char in the low 21 bits, its [`Class`] in bits 24..26.
@@ -222,6 +256,18 @@ struct Table {
     /// Either a single output char with its class, [`DELETE`], or [`MULTI`] | len << 24 | offset into `pool`.
     entries: Vec<u32>,
     pool: String,
+    /// Bit per BMP code point: a CJK character that folds to itself (most of any Chinese text). 8 KiB, so the
+    /// bulk path stays in L1 instead of touching the 256 KiB `entries` per character.
+    identity_cjk: Vec<u64>,
+}
+
+impl Table {
+    #[inline]
+    fn is_identity_cjk(&self, cp: u32) -> bool {
+        self.identity_cjk
+            .get((cp >> 6) as usize)
+            .is_some_and(|w| w >> (cp & 63) & 1 != 0)
+    }
 }
 
 fn table() -> &'static Table {
@@ -250,7 +296,17 @@ fn table() -> &'static Table {
             };
             entries.push(entry);
         }
-        Table { entries, pool }
+        let mut identity_cjk = vec![0u64; 0x10000 / 64];
+        for (cp, &e) in entries.iter().enumerate() {
+            if e == cp as u32 | (Class::Cjk as u32) << CLASS_SHIFT {
+                identity_cjk[cp >> 6] |= 1 << (cp & 63);
+            }
+        }
+        Table {
+            entries,
+            pool,
+            identity_cjk,
+        }
     })
 }
 
@@ -367,32 +423,53 @@ impl Emitter<'_> {
         }
     }
 
-    /// Copies a run of visible ASCII (`!`..=`~`) in bulk. Only valid when no CJK separator run can be pending
-    /// (`last != Cjk`), because then punctuation changes no state and letters only need lower-casing.
+    /// Copies the run of printable ASCII (`' '..='~'`) starting at `start` in bulk and returns where it ends:
+    /// before the first other byte, or before a space that the collapsing rule drops (a space after a space, or at
+    /// the start of the output), which [`Emitter::emit_ascii`] then handles. Only valid when no CJK separator run
+    /// can be pending (`last != Cjk`): then punctuation and single spaces change no state, letters only need
+    /// lower-casing, and words are counted on the way. Most of an English text is one such run per line.
     #[inline]
-    fn ascii_run(&mut self, run: &str, src: u32) {
+    fn ascii_run(&mut self, input: &str, start: usize) -> usize {
+        let bytes = input.as_bytes();
+        // Find the end first, then count words over the run without branches.
+        let mut prev_space = self.prev_space || self.out.text.is_empty();
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            if ASCII_CLASS[usize::from(b)] & GRAPHIC != 0 {
+                prev_space = false;
+            } else if b == b' ' && !prev_space {
+                prev_space = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let Some(run) = input.get(start..i).filter(|r| !r.is_empty()) else {
+            return start;
+        };
+        let mut prev_alnum = self.prev_alnum;
+        let mut words = 0u32;
+        let mut any = false;
+        for &b in run.as_bytes() {
+            let a = ASCII_CLASS[usize::from(b)] & ALNUM != 0;
+            words += u32::from(a & !prev_alnum);
+            any |= a;
+            prev_alnum = a;
+        }
         let from = self.out.text.len();
         self.out.text.push_str(run);
         if let Some(t) = self.out.text.get_mut(from..) {
             t.make_ascii_lowercase();
         }
-        self.out.map.extend(src..src + run.len() as u32);
-        let mut prev = self.prev_alnum;
-        let mut any = false;
-        for b in run.bytes() {
-            let a = b.is_ascii_alphanumeric();
-            if a && !prev {
-                self.out.latin_words += 1;
-            }
-            any |= a;
-            prev = a;
-        }
+        self.out.map.extend(start as u32..i as u32);
+        self.out.latin_words += words;
         if any {
             self.pending = None;
             self.last = Last::Other;
         }
-        self.prev_alnum = prev;
-        self.prev_space = false;
+        self.prev_alnum = prev_alnum;
+        self.prev_space = prev_space;
+        i
     }
 }
 
@@ -419,15 +496,12 @@ impl Normalizer {
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
-                if em.last != Last::Cjk && (0x21..0x7F).contains(&b) {
-                    let start = i;
-                    while i < bytes.len() && (0x21..0x7F).contains(&bytes[i]) {
-                        i += 1;
+                if em.last != Last::Cjk && (0x20..0x7F).contains(&b) {
+                    let end = em.ascii_run(input, i);
+                    if end > i {
+                        i = end;
+                        continue;
                     }
-                    if let Some(run) = input.get(start..i) {
-                        em.ascii_run(run, start as u32);
-                    }
-                    continue;
                 }
                 em.emit_ascii(b, i as u32);
                 i += 1;
@@ -488,18 +562,13 @@ impl Normalizer {
         }
     }
 
-    /// Copies the run of three-byte characters starting at `i` that are CJK and fold to themselves (plain
-    /// simplified Chinese), returning its length in bytes (0 if the first character is not such a character or a
-    /// separator run is pending, which the general path handles).
+    /// Copies the run of three-byte characters starting at `start` that are CJK and fold to themselves (plain
+    /// simplified Chinese), returning its length in bytes (0 if the first character is not such a character, which
+    /// the general path handles). A pending separator run before it is removed, as [`Emitter::emit`] would.
     #[inline]
     fn cjk_identity_run(&self, input: &str, start: usize, em: &mut Emitter<'_>) -> usize {
-        if em.pending.is_some() {
-            return 0;
-        }
         let bytes = input.as_bytes();
-        let map_len = em.out.map.len();
         let mut i = start;
-        let mut count = 0u32;
         while let (Some(&b0), Some(&b1), Some(&b2)) =
             (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2))
         {
@@ -508,31 +577,28 @@ impl Normalizer {
             }
             let cp =
                 (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
-            let Some(&e) = self.table.entries.get(cp as usize) else {
-                break;
-            };
-            if e != cp | (Class::Cjk as u32) << CLASS_SHIFT {
+            if !self.table.is_identity_cjk(cp) {
                 break;
             }
-            let src = i as u32;
-            em.out.map.extend_from_slice(&[src, src, src]);
-            count += 1;
             i += 3;
         }
-        if count == 0 {
-            return 0;
-        }
         // `start..i` starts and ends at three-byte sequence starts, so `get` cannot fail; stay consistent anyway.
-        let Some(run) = input.get(start..i) else {
-            em.out.map.truncate(map_len);
+        let Some(run) = input.get(start..i).filter(|r| !r.is_empty()) else {
             return 0;
         };
+        if let Some(p) = em.pending.take() {
+            em.out.text.truncate(p);
+            em.out.map.truncate(p);
+        }
         em.out.text.push_str(run);
-        em.out.cjk_chars += count;
+        for src in (start as u32..i as u32).step_by(3) {
+            em.out.map.extend_from_slice(&[src, src, src]);
+        }
+        em.out.cjk_chars += (run.len() / 3) as u32;
         em.last = Last::Cjk;
         em.prev_alnum = false;
         em.prev_space = false;
-        i - start
+        run.len()
     }
 
     /// Convenience: normalises into a fresh buffer.
@@ -560,9 +626,152 @@ impl Normalizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The straightforward normaliser the fast paths must agree with: every character through [`fold_char`]
+    /// (the definition the table is built from) and [`Emitter::emit`], no bulk runs, no table.
+    fn reference(input: &str) -> Normalized {
+        let mut out = Normalized::default();
+        let mut em = Emitter {
+            out: &mut out,
+            last: Last::Start,
+            pending: None,
+            prev_alnum: false,
+            prev_space: false,
+        };
+        let mut tmp = String::new();
+        for (i, c) in input.char_indices() {
+            if c.is_ascii() {
+                em.emit_ascii(c as u8, i as u32);
+                continue;
+            }
+            tmp.clear();
+            fold_char(c, &mut tmp);
+            for o in tmp.chars() {
+                em.emit(o, class_of(o), i as u32);
+            }
+        }
+        out
+    }
+
+    /// Characters that exercise every path: ASCII runs, whitespace and controls, plain and traditional CJK,
+    /// full-width forms, default-ignorables, look-alikes, accents, separators, multi-character expansions and
+    /// characters outside the BMP; plus any character at all.
+    fn mixed_char() -> impl Strategy<Value = char> {
+        const POOL: &[char] = &[
+            'a',
+            'Z',
+            'm',
+            '0',
+            '7',
+            ' ',
+            ' ',
+            '-',
+            '*',
+            '.',
+            ',',
+            '!',
+            '~',
+            '\t',
+            '\n',
+            '\r',
+            '\u{1}',
+            '\u{7F}',
+            '国',
+            '务',
+            '院',
+            '政',
+            '治',
+            '國',
+            '務',
+            '選',
+            'か',
+            'ア',
+            '한',
+            'Ａ',
+            'ｍ',
+            '１',
+            '，',
+            '\u{3000}',
+            '。',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{00AD}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{FE0F}',
+            '\u{202E}',
+            '\u{E0041}',
+            'а',
+            'е',
+            'о',
+            'М',
+            'ο',
+            'Σ',
+            'É',
+            'ß',
+            'İ',
+            '\u{301}',
+            '★',
+            '·',
+            '—',
+            '㍿',
+            'ﬁ',
+            '⑴',
+            '½',
+            '\u{20000}',
+            '😀',
+            'ｶ',
+            'ﾞ',
+            '\u{00A0}',
+        ];
+        prop_oneof![
+            8 => proptest::sample::select(POOL),
+            1 => any::<char>(),
+        ]
+    }
+
+    /// Latin word starts in `text`, counted from scratch.
+    fn recount_words(text: &str) -> u32 {
+        let b = text.as_bytes();
+        (0..b.len())
+            .filter(|&i| {
+                b[i].is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            })
+            .count() as u32
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// The bulk paths (ASCII runs, plain CJK runs, the table) change nothing: same text, same map back to
+        /// the original, same counts as the reference; and the word count is the one a recount gives (which
+        /// URL blanking relies on when it updates it).
+        #[test]
+        fn fast_paths_match_the_reference(chars in proptest::collection::vec(mixed_char(), 0..48)) {
+            let input: String = chars.into_iter().collect();
+            let fast = Normalizer::new().normalize(&input);
+            let slow = reference(&input);
+            prop_assert_eq!(&fast.text, &slow.text);
+            prop_assert_eq!(&fast.map, &slow.map);
+            prop_assert_eq!(fast.cjk_chars, slow.cjk_chars);
+            prop_assert_eq!(fast.latin_words, slow.latin_words);
+            prop_assert_eq!(fast.latin_words, recount_words(&fast.text));
+            prop_assert_eq!(fast.map.len(), fast.text.len());
+        }
+    }
 
     fn n(s: &str) -> String {
         Normalizer::new().normalize(s).text
+    }
+
+    #[test]
+    fn ascii_class_table_matches_std() {
+        for b in 0..=255u8 {
+            let c = ASCII_CLASS[usize::from(b)];
+            assert_eq!(c & ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
+            assert_eq!(c & GRAPHIC != 0, b.is_ascii_graphic(), "{b}");
+        }
     }
 
     #[test]

@@ -59,28 +59,10 @@ fn is_url(tok: &[u8]) -> bool {
     is_host(host)
 }
 
-/// Position of the first '.' or ':' in `b`. Skips eight bytes at a time (SWAR: a word has a zero byte iff
-/// `(x - 0x01..01) & !x & 0x80..80` is non-zero), since this runs over every byte of every text.
+/// Position of the first '.' or ':' in `b` (SIMD search via `memchr`, since this runs over every byte of every
+/// text).
 fn find_dot_or_colon(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const DOTS: u64 = LO * b'.' as u64;
-    const COLONS: u64 = LO * b':' as u64;
-    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    let mut i = 0;
-    for chunk in b.chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w);
-        if has_zero(x ^ DOTS) | has_zero(x ^ COLONS) != 0 {
-            break;
-        }
-        i += 8;
-    }
-    b.get(i..)?
-        .iter()
-        .position(|&c| c == b'.' || c == b':')
-        .map(|p| i + p)
+    memchr::memchr2(b'.', b':', b)
 }
 
 /// Byte ranges of URL-looking tokens in normalised (lower-case) `text`. Every URL or host has a '.' or a ':', so
@@ -118,26 +100,46 @@ pub fn url_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// Overwrites URL-looking tokens of `n.text` with spaces and recounts `n.latin_words`. Returns whether
+/// Number of Latin word starts (an ASCII alphanumeric not preceded by one) at positions `from..to` of `b`.
+fn word_starts(b: &[u8], from: usize, to: usize) -> u32 {
+    let mut prev = from
+        .checked_sub(1)
+        .and_then(|p| b.get(p))
+        .is_some_and(u8::is_ascii_alphanumeric);
+    let mut n = 0;
+    for c in b.get(from..to.min(b.len())).unwrap_or_default() {
+        let a = c.is_ascii_alphanumeric();
+        n += u32::from(a && !prev);
+        prev = a;
+    }
+    n
+}
+
+/// Overwrites URL-looking tokens of `n.text` with spaces and updates `n.latin_words`. Returns whether
 /// anything was blanked.
 pub fn blank_urls(n: &mut Normalized) -> bool {
+    /// Replacement text, used in slices: blanking allocates nothing.
+    const SPACES: &str = "                                                                ";
     let ranges = url_ranges(&n.text);
     if ranges.is_empty() {
         return false;
     }
+    let mut words = i64::from(n.latin_words);
     for r in ranges {
+        // Only word starts inside the range, or just after it, can change: a position's status depends on its
+        // own byte and the one before it.
+        let (s, e) = (r.start, r.end + 1);
+        words -= i64::from(word_starts(n.text.as_bytes(), s, e));
         // URL tokens are ASCII, so same-length replacement keeps char boundaries and the offset map.
-        let len = r.len();
-        n.text.replace_range(r, &" ".repeat(len));
+        let mut at = r.start;
+        while at < r.end {
+            let k = (r.end - at).min(SPACES.len());
+            n.text.replace_range(at..at + k, &SPACES[..k]);
+            at += k;
+        }
+        words += i64::from(word_starts(n.text.as_bytes(), s, e));
     }
-    let b = n.text.as_bytes();
-    n.latin_words = b
-        .iter()
-        .enumerate()
-        .filter(|&(i, c)| {
-            c.is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-        })
-        .count() as u32;
+    n.latin_words = u32::try_from(words.max(0)).unwrap_or(u32::MAX);
     true
 }
 
@@ -187,6 +189,31 @@ mod tests {
             "end. next",
         ] {
             assert_eq!(blanked(s), s, "{s}");
+        }
+    }
+
+    /// The word count after blanking equals a full recount of the blanked text.
+    #[test]
+    fn word_count_is_updated_exactly() {
+        for s in [
+            "a https://x.example.com/b c",
+            "https://x.example.com/b",
+            "ab.example.com/x1 www.y.org b2 see t.cn",
+            "转发https://t.cn/abc 议会 vote",
+            "x(bbc.co.uk/news)y",
+        ] {
+            let mut n = Normalizer::new().normalize(s);
+            assert!(blank_urls(&mut n), "{s}");
+            assert_eq!(
+                n.latin_words,
+                word_starts(n.text.as_bytes(), 0, n.text.len()),
+                "{s}"
+            );
+            let full = n
+                .text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty());
+            assert_eq!(n.latin_words as usize, full.count(), "{s}");
         }
     }
 
