@@ -13,7 +13,9 @@ fn thread_cpu_seconds() -> Option<f64> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let file = args.next().ok_or("usage: mark_speed FILE [ROUNDS] [SELECTOR]")?;
+    let file = args
+        .next()
+        .ok_or("usage: mark_speed FILE [ROUNDS] [SELECTOR]")?;
     let rounds: usize = args.next().map_or(Ok(1000), |r| r.parse())?;
     let selector = args.next().unwrap_or_else(|| "posts[*].author".to_owned());
     let body = std::fs::read(&file)?;
