@@ -279,18 +279,31 @@ impl Bench<'_> {
         scenarios.dedup();
         for id in scenarios {
             println!("\n== {id}");
-            let variants = scenario::variants(id, &args.mix);
-            let mut measurements = Vec::new();
-            for target in targets {
-                let workload = Arc::new(self.workload(target, id).await?);
-                let m = self.measure(target, workload, plan).await?;
-                load_errors += m.tally.errors();
-                measurements.push(m);
+            let mut rounds = Vec::with_capacity(args.rounds);
+            for round in 0..args.rounds {
+                // Alternate the order, so a drift of the machine's speed during the rounds
+                // is shared by the targets instead of landing on the last one.
+                let mut order: Vec<usize> = (0..targets.len()).collect();
+                if round % 2 == 1 {
+                    order.reverse();
+                }
+                let mut measured: Vec<Option<Measurement>> = targets.iter().map(|_| None).collect();
+                for i in order {
+                    let target = &targets[i];
+                    let workload = Arc::new(self.workload(target, id).await?);
+                    let m = self.measure(target, workload, plan).await?;
+                    load_errors += m.tally.errors();
+                    measured[i] = Some(m);
+                }
+                rounds.push(ScenarioResult {
+                    id,
+                    variants: scenario::variants(id, &args.mix),
+                    measurements: measured.into_iter().flatten().collect(),
+                    round_ratios: Vec::new(),
+                });
             }
-            let result = ScenarioResult {
-                id,
-                variants,
-                measurements,
+            let Some(result) = ScenarioResult::median_of(rounds) else {
+                continue;
             };
             result.print();
             results.push(result);
@@ -316,6 +329,7 @@ impl Bench<'_> {
             pinning: pinning.to_string(),
             rules: self.rules,
             quick: args.quick,
+            rounds: args.rounds,
         };
         if let Some(path) = &args.json {
             let report = report::json_report(&info, &results, &checks, &wrk_rows);
@@ -488,6 +502,19 @@ fn print_summary(results: &[ScenarioResult]) {
             goal,
             fmt(r.cpu_ratio("pingora")),
             fmt(r.cpu_ratio("direct"))
+        );
+    }
+    for r in results.iter().filter(|r| !r.round_ratios.is_empty()) {
+        let low = r.round_ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = r
+            .round_ratios
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        println!(
+            "{:<12} imgate/pingora over {} rounds: {low:.3} to {high:.3} (median reported)",
+            r.id.as_str(),
+            r.round_ratios.len()
         );
     }
 }

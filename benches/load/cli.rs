@@ -85,6 +85,14 @@ pub struct Args {
     #[arg(long)]
     pub quick: bool,
 
+    /// Measure each scenario this many times, the targets in alternating order (direct,
+    /// pingora, imgate, then the reverse), and report the round with the median
+    /// imgate/pingora ratio, with every round's ratio beside it. On a shared machine the
+    /// speed of the whole VM drifts by tens of percent within a minute; interleaved rounds
+    /// keep that drift from landing on one target only.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+
     /// Per-request timeout (a request that takes longer counts as a transport error).
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub timeout: Duration,
@@ -106,7 +114,9 @@ impl Args {
             self.warmup = self.warmup.min(Duration::from_millis(100));
             self.connections = self.connections.min(4);
             self.timeout = self.timeout.min(Duration::from_secs(3));
+            self.rounds = 1;
         }
+        self.rounds = self.rounds.max(1);
         self.connections = self.connections.max(1);
         self.threads = self.threads.max(1);
         self

@@ -82,6 +82,9 @@ pub struct ScenarioResult {
     pub id: ScenarioId,
     pub variants: Vec<Variant>,
     pub measurements: Vec<Measurement>,
+    /// imgate/pingora of every round, in round order, when `--rounds` is above 1 (the
+    /// measurements above are those of the median round).
+    pub round_ratios: Vec<f64>,
 }
 
 impl ScenarioResult {
@@ -102,6 +105,27 @@ impl ScenarioResult {
         let gateway = self.get("imgate")?.server_cpu_us_per_req?;
         let base = self.get(baseline)?.server_cpu_us_per_req?;
         (gateway > 0.0).then(|| base / gateway)
+    }
+
+    /// Of several rounds of one scenario, the one with the median imgate/pingora ratio, carrying
+    /// every round's ratio (rounds without that ratio, e.g. `--target` runs, keep the first).
+    pub fn median_of(mut rounds: Vec<ScenarioResult>) -> Option<ScenarioResult> {
+        let ratios: Vec<f64> = rounds.iter().filter_map(|r| r.ratio("pingora")).collect();
+        let pick = if ratios.len() == rounds.len() && rounds.len() > 1 {
+            let mut order: Vec<usize> = (0..rounds.len()).collect();
+            order.sort_by(|&a, &b| ratios[a].total_cmp(&ratios[b]));
+            order[(order.len() - 1) / 2]
+        } else {
+            0
+        };
+        if pick >= rounds.len() {
+            return None;
+        }
+        let mut chosen = rounds.swap_remove(pick);
+        if ratios.len() > 1 {
+            chosen.round_ratios = ratios;
+        }
+        Some(chosen)
     }
 
     /// The table of this scenario, as printed after it ran.
@@ -177,6 +201,17 @@ impl ScenarioResult {
             fmt(self.cpu_ratio("pingora")),
             fmt(self.cpu_ratio("direct"))
         );
+        if !self.round_ratios.is_empty() {
+            let rounds: Vec<String> = self
+                .round_ratios
+                .iter()
+                .map(|r| format!("{r:.3}"))
+                .collect();
+            println!(
+                "  rounds: imgate/pingora {} (the table is the median round)",
+                rounds.join(", ")
+            );
+        }
     }
 }
 
@@ -191,6 +226,7 @@ pub struct RunInfo {
     pub pinning: String,
     pub rules: Rules,
     pub quick: bool,
+    pub rounds: usize,
 }
 
 /// The JSON report: `ratios` at the top level (the three the issue names, plus the other
@@ -245,6 +281,9 @@ pub fn json_report(
             entry.insert("ratio_vs_direct".into(), opt(r.ratio("direct")));
             entry.insert("cpu_ratio_vs_pingora".into(), opt(r.cpu_ratio("pingora")));
             entry.insert("cpu_ratio_vs_direct".into(), opt(r.cpu_ratio("direct")));
+            if !r.round_ratios.is_empty() {
+                entry.insert("round_ratios_vs_pingora".into(), json!(r.round_ratios));
+            }
             (r.id.to_string(), Value::Object(entry))
         })
         .collect();
@@ -262,6 +301,7 @@ pub fn json_report(
             "server_threads": info.threads,
             "pinning": info.pinning,
             "quick": info.quick,
+            "rounds": info.rounds,
         },
         "rules_in_config": info.rules,
         "machine": machine(),
