@@ -485,8 +485,14 @@ impl CpuSample {
 fn print_summary(results: &[ScenarioResult]) {
     println!("\n== ratios of throughput (same requests; goals from the issue)");
     println!(
-        "{:<12} {:>14} {:>14} {:>6}   {:>16} {:>15}",
-        "scenario", "imgate/pingora", "imgate/direct", "goal", "CPU: vs pingora", "CPU: vs direct"
+        "{:<12} {:>14} {:>14} {:>6}   {:>16} {:>15}   {:>17}",
+        "scenario",
+        "imgate/pingora",
+        "imgate/direct",
+        "goal",
+        "CPU: vs pingora",
+        "CPU: vs direct",
+        "demo units: vs pg"
     );
     for r in results {
         let goal = report::GOALS
@@ -495,13 +501,14 @@ fn print_summary(results: &[ScenarioResult]) {
             .map_or(String::new(), |(_, g)| format!("≥{g}"));
         let fmt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
         println!(
-            "{:<12} {:>14} {:>14} {:>6}   {:>16} {:>15}",
+            "{:<12} {:>14} {:>14} {:>6}   {:>16} {:>15}   {:>17}",
             r.id.as_str(),
             fmt(r.ratio("pingora")),
             fmt(r.ratio("direct")),
             goal,
             fmt(r.cpu_ratio("pingora")),
-            fmt(r.cpu_ratio("direct"))
+            fmt(r.cpu_ratio("direct")),
+            fmt(r.normalized_cpu_ratio("pingora"))
         );
     }
     for r in results.iter().filter(|r| !r.round_ratios.is_empty()) {

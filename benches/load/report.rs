@@ -29,6 +29,19 @@ pub struct Measurement {
 }
 
 impl Measurement {
+    /// Server CPU per request in units of the demo server's own CPU per request in the same
+    /// measurement. The demo server does the same work per request behind every target (when
+    /// every request reaches it), so a change of the machine's speed between measurements,
+    /// which moves both, cancels out.
+    pub fn cost_in_demo_units(&self) -> Option<f64> {
+        let server = self.server_cpu_us_per_req?;
+        let demo = match self.proxy_cpu_us_per_req {
+            Some(proxy) => server - proxy,
+            None => server,
+        };
+        (demo > 0.0).then(|| server / demo)
+    }
+
     pub fn rps(&self) -> f64 {
         self.tally.requests as f64 / self.window.as_secs_f64().max(1e-9)
     }
@@ -128,6 +141,17 @@ impl ScenarioResult {
         Some(chosen)
     }
 
+    /// [`ScenarioResult::cpu_ratio`] with each target's cost in units of the demo server's
+    /// CPU per request in the same measurement ([`Measurement::cost_in_demo_units`]): steady
+    /// when the machine's speed drifts between measurements. Exact where imgate forwards every
+    /// request (passthrough, marked); where it rejects some (publish, register, mix) the demo
+    /// server does less per request behind imgate, and the figure leans optimistic.
+    pub fn normalized_cpu_ratio(&self, baseline: &str) -> Option<f64> {
+        let gateway = self.get("imgate")?.cost_in_demo_units()?;
+        let base = self.get(baseline)?.cost_in_demo_units()?;
+        (gateway > 0.0).then(|| base / gateway)
+    }
+
     /// The table of this scenario, as printed after it ran.
     pub fn print(&self) {
         println!(
@@ -195,11 +219,13 @@ impl ScenarioResult {
         }
         let fmt = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.3}"));
         println!(
-            "  ratios: imgate/pingora {}  imgate/direct {}  (by server CPU per request: {} / {})",
+            "  ratios: imgate/pingora {}  imgate/direct {}  (by server CPU per request: {} / {}; in demo-server units: {} / {})",
             fmt(self.ratio("pingora")),
             fmt(self.ratio("direct")),
             fmt(self.cpu_ratio("pingora")),
-            fmt(self.cpu_ratio("direct"))
+            fmt(self.cpu_ratio("direct")),
+            fmt(self.normalized_cpu_ratio("pingora")),
+            fmt(self.normalized_cpu_ratio("direct"))
         );
         if !self.round_ratios.is_empty() {
             let rounds: Vec<String> = self
@@ -260,6 +286,21 @@ pub fn json_report(
             ]
         })
         .collect();
+    let normalized_cpu_ratios: Map<String, Value> = results
+        .iter()
+        .flat_map(|r| {
+            [
+                (
+                    format!("{}_vs_pingora", r.id),
+                    opt(r.normalized_cpu_ratio("pingora")),
+                ),
+                (
+                    format!("{}_vs_direct", r.id),
+                    opt(r.normalized_cpu_ratio("direct")),
+                ),
+            ]
+        })
+        .collect();
     let goals: Map<String, Value> = GOALS
         .iter()
         .map(|(id, goal)| {
@@ -281,6 +322,10 @@ pub fn json_report(
             entry.insert("ratio_vs_direct".into(), opt(r.ratio("direct")));
             entry.insert("cpu_ratio_vs_pingora".into(), opt(r.cpu_ratio("pingora")));
             entry.insert("cpu_ratio_vs_direct".into(), opt(r.cpu_ratio("direct")));
+            entry.insert(
+                "normalized_cpu_ratio_vs_pingora".into(),
+                opt(r.normalized_cpu_ratio("pingora")),
+            );
             if !r.round_ratios.is_empty() {
                 entry.insert("round_ratios_vs_pingora".into(), json!(r.round_ratios));
             }
@@ -290,6 +335,7 @@ pub fn json_report(
     json!({
         "ratios": ratios,
         "cpu_ratios": cpu_ratios,
+        "normalized_cpu_ratios": normalized_cpu_ratios,
         "goals": goals,
         "scenarios": scenarios,
         "settings": {
