@@ -4,6 +4,15 @@
 
 use imgate_core::register::MaskedField;
 use serde::Serialize;
+use std::sync::Arc;
+
+/// Serialises shared strings as a plain list of strings.
+fn serialize_shared_strs<S: serde::Serializer>(
+    values: &[Arc<str>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(values.iter().map(|v| &**v))
+}
 
 /// A classification result as logs keep it (lexicon terms included: never for clients).
 #[derive(Debug, Clone, Serialize)]
@@ -12,8 +21,9 @@ pub struct CategoryScore {
     pub score: f64,
     pub threshold: f64,
     pub matched: bool,
-    /// A few matched lexicon terms, for reviewers.
-    pub terms: Vec<String>,
+    /// A few matched lexicon terms, for reviewers (shared with the classifier: no copy per request).
+    #[serde(serialize_with = "serialize_shared_strs")]
+    pub terms: Vec<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::automaton::Automaton as _;
 use aho_corasick::dfa::DFA;
@@ -76,8 +76,10 @@ pub(crate) struct Matcher {
     /// Automaton pattern -> lexicon entry (the later file wins when two files share a term, as in layered configs).
     pats: Vec<u32>,
     pub lex: Vec<LexiconEntry>,
-    /// Per lexicon entry, its `file:line` for the evidence, formatted once here rather than per hit.
-    sources: Vec<String>,
+    /// Per lexicon entry, its term and its `file:line` for the evidence, made once here so a hit's evidence
+    /// shares them (a reference count) instead of allocating two strings per hit.
+    terms: Vec<Arc<str>>,
+    sources: Vec<Arc<str>>,
 }
 
 impl Matcher {
@@ -123,21 +125,28 @@ impl Matcher {
                 ),
             })
         };
+        let terms = lex.iter().map(|e| Arc::from(e.term.as_str())).collect();
         let sources = lex
             .iter()
-            .map(|e| format!("{}:{}", e.file, e.line))
+            .map(|e| Arc::from(format!("{}:{}", e.file, e.line)))
             .collect();
         Ok(Matcher {
             ac,
             pats,
             lex,
+            terms,
             sources,
         })
     }
 
-    /// `file:line` of lexicon entry `lex` (empty for an unknown index).
-    pub fn source(&self, lex: u32) -> &str {
-        self.sources.get(lex as usize).map_or("", String::as_str)
+    /// `file:line` of lexicon entry `lex` (`None` for an unknown index).
+    pub fn source(&self, lex: u32) -> Option<&Arc<str>> {
+        self.sources.get(lex as usize)
+    }
+
+    /// The term of lexicon entry `lex` as written in its file (`None` for an unknown index).
+    pub fn term(&self, lex: u32) -> Option<&Arc<str>> {
+        self.terms.get(lex as usize)
     }
 
     /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`.

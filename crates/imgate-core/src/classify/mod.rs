@@ -34,6 +34,7 @@ pub mod urls;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +145,14 @@ pub struct Document<'a> {
     pub declared_category: Option<&'a str>,
 }
 
+/// Serialises a shared string as a plain string (serde's `rc` feature would do the same for every `Arc`).
+fn serialize_shared_str<S: serde::Serializer>(
+    value: &Arc<str>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
+}
+
 /// One lexicon term occurrence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TermHit {
@@ -152,11 +161,13 @@ pub struct TermHit {
     /// Byte range in the ORIGINAL text (what the user wrote, obfuscation included).
     pub start: usize,
     pub end: usize,
-    /// The lexicon term as written in the lexicon.
-    pub term: String,
+    /// The lexicon term as written in the lexicon (shared with the classifier: no allocation per hit).
+    #[serde(serialize_with = "serialize_shared_str")]
+    pub term: Arc<str>,
     pub weight: f64,
-    /// Lexicon file and line.
-    pub source: String,
+    /// Lexicon file and line (shared, like `term`).
+    #[serde(serialize_with = "serialize_shared_str")]
+    pub source: Arc<str>,
 }
 
 /// The model's share of the score.
@@ -434,8 +445,10 @@ impl Classifier {
         ev.lexicon_raw = raw;
         ev.terms.reserve_exact(hits.len().min(e.max_evidence_terms));
         for h in hits.iter().take(e.max_evidence_terms) {
-            let (Some(entry), Some(orig), Some(norm)) = (
+            let (Some(entry), Some(term), Some(source), Some(orig), Some(norm)) = (
                 e.matcher.lex.get(h.lex as usize),
+                e.matcher.term(h.lex),
+                e.matcher.source(h.lex),
                 doc.texts.get(h.text),
                 normalized.get(h.text),
             ) else {
@@ -446,9 +459,9 @@ impl Classifier {
                 text: h.text,
                 start: r.start,
                 end: r.end,
-                term: entry.term.clone(),
+                term: term.clone(),
                 weight: entry.weight,
-                source: e.matcher.source(h.lex).to_string(),
+                source: source.clone(),
             });
         }
         let model = match (&e.model, &e.table) {

@@ -46,8 +46,8 @@ fn lexicon_hits_with_original_offsets() {
     assert!(v.matched);
     let t = &v.evidence.terms[0];
     assert_eq!(&text[t.start..t.end], "國\u{200B}務-院");
-    assert_eq!(t.term, "国务院");
-    assert_eq!(t.source, "pol.txt:2");
+    assert_eq!(&*t.term, "国务院");
+    assert_eq!(&*t.source, "pol.txt:2");
 }
 
 #[test]
