@@ -72,12 +72,42 @@ fn the_timeline_marks_every_author_and_overwrites_the_spoofed_marker() {
         let resp = h.raw(&request("GET", "/api/v1/timeline?limit=50", &headers, b""));
         assert_eq!(resp.status, 200);
         assert_eq!(resp.header("content-type"), Some("application/json"));
-        assert!(resp.header("etag").is_none() && resp.header("content-length").is_none());
-        assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+        assert!(resp.header("etag").is_none());
+        // The gateway's own exchange answers with the marked body's exact length.
+        assert_eq!(resp.header("transfer-encoding"), None);
+        assert_eq!(
+            resp.header("content-length"),
+            Some(resp.body.len().to_string().as_str())
+        );
         let body = resp.json();
         assert_eq!(body["posts"].as_array().unwrap().len(), 9);
         assert_marked(&markers(&body));
     }
+}
+
+/// `mark_exchange = "proxy"`: pingora's streaming path marks too, with chunked framing.
+#[test]
+fn the_proxy_path_marks_with_chunked_framing() {
+    let h = Harness::start_with(|t| {
+        *t = t.replace("mark_exchange = \"gateway\"", "mark_exchange = \"proxy\"");
+    });
+    seed_posts(&h);
+    for framing in [None, Some(("X-Demo-Chunked", "1"))] {
+        let headers: Vec<(&str, &str)> = framing.into_iter().collect();
+        let resp = h.raw(&request("GET", "/api/v1/timeline?limit=50", &headers, b""));
+        assert_eq!(resp.status, 200);
+        assert!(resp.header("etag").is_none() && resp.header("content-length").is_none());
+        assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+        assert_marked(&markers(&resp.json()));
+    }
+    // HTTP/1.0: close-delimited.
+    let resp = h.raw(b"GET /api/v1/accounts/u-xinhua HTTP/1.0\r\nHost: g\r\n\r\n");
+    assert_eq!(resp.status, 200);
+    assert!(resp.header("transfer-encoding").is_none() && resp.header("content-length").is_none());
+    assert_eq!(resp.json()["account"]["verified_publisher"], true);
+    // A created post is marked on this path too.
+    let resp = h.raw(&request("GET", "/api/v1/posts/p-1", &[], b""));
+    assert_eq!(resp.json()["post"]["author"]["verified_publisher"], true);
 }
 
 #[test]
@@ -151,11 +181,27 @@ fn conditional_range_and_compressed_requests_never_yield_unmarked_bytes() {
 #[test]
 fn http10_head_and_keepalive() {
     let h = Harness::start();
-    // HTTP/1.0: close-delimited.
-    let resp = h.raw(b"GET /api/v1/accounts/u-xinhua HTTP/1.0\r\nHost: g\r\n\r\n");
-    assert_eq!(resp.status, 200);
-    assert!(resp.header("transfer-encoding").is_none());
-    assert_eq!(resp.json()["account"]["verified_publisher"], true);
+    // HTTP/1.0: a length, and the connection kept when the client asks for it.
+    let mut conn = Connection::open(h.gateway);
+    for id in ["u-xinhua", "u-alice"] {
+        conn.send(
+            format!(
+                "GET /api/v1/accounts/{id} HTTP/1.0\r\nHost: g\r\nConnection: keep-alive\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        let resp = conn.read_response(false);
+        assert_eq!(resp.status, 200);
+        assert!(resp.header("transfer-encoding").is_none());
+        assert_eq!(
+            resp.header("content-length"),
+            Some(resp.body.len().to_string().as_str())
+        );
+        assert_eq!(
+            resp.json()["account"]["verified_publisher"],
+            id == "u-xinhua"
+        );
+    }
     // HEAD: no body, no stale length or validators.
     let resp = h.raw(&request("HEAD", "/api/v1/accounts/u-xinhua", &[], b""));
     assert_eq!(resp.status, 200);
@@ -209,6 +255,29 @@ fn scripted(request_line: &str) -> Vec<u8> {
             out = head("application/json", "", body.len());
             out.extend_from_slice(body.as_bytes());
         }
+        "/api/v1/accounts/huge-chunked" => {
+            // 2.5 MiB of JSON in chunks, no length declared: over max_body only once read.
+            out = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+            let first = b"{\"account\":{\"pad\":\"";
+            out.extend_from_slice(format!("{:x}\r\n", first.len()).as_bytes());
+            out.extend_from_slice(first);
+            let chunk = " ".repeat(64 * 1024);
+            for _ in 0..40 {
+                out.extend_from_slice(format!("\r\n{:x}\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk.as_bytes());
+            }
+            out.extend_from_slice(b"\r\n0\r\n\r\n");
+        }
+        "/api/v1/accounts/close-delimited" => {
+            out = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+                .to_vec();
+            out.extend_from_slice(br#"{"account":{"id":"u-mallory","verified_publisher":true}}"#);
+        }
+        "/api/v1/accounts/text-close-delimited" => {
+            out = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+                .to_vec();
+            out.extend_from_slice(b"plain text until close");
+        }
         "/api/v1/accounts/broken" => {
             let body = br#"{"account":{"id":"u-mallory","verified_publisher":true}"#;
             out = head("application/json", "", body.len());
@@ -245,7 +314,48 @@ fn unmarkable_upstream_answers_fail_safe() {
         (resp.status, resp.code()),
         (502, "mark.response_too_large".to_owned())
     );
-    // Unparseable JSON: the response is aborted, never delivered un-marked.
+    // Unparseable JSON, and a body that grows over the limit without declaring it: the
+    // gateway has not answered yet, so the client gets a clean JSON 502.
+    let resp = h.raw(&request("GET", "/api/v1/accounts/broken", &[], b""));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (502, "mark.malformed_json".to_owned()),
+        "{}",
+        resp.text()
+    );
+    let resp = h.raw(&request("GET", "/api/v1/accounts/huge-chunked", &[], b""));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (502, "mark.response_too_large".to_owned())
+    );
+    // A JSON body that ends when the upstream closes: marked, with a length.
+    let resp = h.raw(&request(
+        "GET",
+        "/api/v1/accounts/close-delimited",
+        &[],
+        b"",
+    ));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["account"]["verified_publisher"], false);
+    assert_eq!(
+        resp.header("content-length"),
+        Some(resp.body.len().to_string().as_str())
+    );
+    // Not JSON and close-delimited: relayed as it arrives, chunked for HTTP/1.1.
+    let resp = h.raw(&request(
+        "GET",
+        "/api/v1/accounts/text-close-delimited",
+        &[],
+        b"",
+    ));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(resp.text(), "plain text until close");
+    // On pingora's path the same broken body aborts the response instead: never
+    // delivered un-marked.
+    let h = Harness::start_with_upstream_edited(upstream, |t| {
+        *t = t.replace("mark_exchange = \"gateway\"", "mark_exchange = \"proxy\"");
+    });
     let client = reqwest::blocking::Client::new();
     let outcome = client
         .get(h.url("/api/v1/accounts/broken"))
@@ -256,6 +366,51 @@ fn unmarkable_upstream_answers_fail_safe() {
             !text.contains("\"verified_publisher\":true"),
             "un-marked body delivered: {text}"
         );
+    }
+}
+
+/// An upstream that closes a kept-alive connection just as the next request arrives (the
+/// race every pooled proxy meets): the gateway's own exchange sends the request again on
+/// a fresh connection instead of answering 502.
+#[test]
+fn a_stale_pooled_upstream_connection_is_not_an_error() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let read_head = |reader: &mut BufReader<std::net::TcpStream>| loop {
+                    let mut line = String::new();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => return false,
+                        Ok(_) if line == "\r\n" => return true,
+                        Ok(_) => {}
+                    }
+                };
+                if !read_head(&mut reader) {
+                    return;
+                }
+                let body = br#"{"account":{"id":"u-xinhua"}}"#;
+                let mut out = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                out.extend_from_slice(body);
+                let _ = reader.get_mut().write_all(&out);
+                // The second request on this connection is read, then the connection is
+                // closed without an answer.
+                read_head(&mut reader);
+            });
+        }
+    });
+    let h = Harness::start_with_upstream(upstream);
+    for _ in 0..6 {
+        let resp = h.raw(&request("GET", "/api/v1/accounts/u-xinhua", &[], b""));
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.json()["account"]["verified_publisher"], true);
     }
 }
 

@@ -39,6 +39,7 @@ pub struct ServerSettings {
     pub threads: usize,
     pub grace_period: Duration,
     pub upgrade_sock: PathBuf,
+    pub mark_exchange: schema::MarkExchange,
     pub logging: LoggingSettings,
     pub admin: AdminSettings,
     pub reload: ReloadSettings,
@@ -372,6 +373,7 @@ pub(super) fn compile(
         threads: raw.server.threads,
         grace_period: raw.server.grace_period.0,
         upgrade_sock: schema::resolve(base, &raw.server.upgrade_sock),
+        mark_exchange: raw.server.mark_exchange,
         logging: LoggingSettings {
             format: raw.logging.format,
             level: raw.logging.level,

@@ -108,6 +108,9 @@ pub struct ServerSection {
     /// (`imgate run --upgrade`, then SIGQUIT to the old process).
     #[serde(default = "defaults::upgrade_sock")]
     pub upgrade_sock: PathBuf,
+    /// Who talks to the upstream on marking routes.
+    #[serde(default)]
+    pub mark_exchange: MarkExchange,
 }
 
 impl Default for ServerSection {
@@ -116,8 +119,21 @@ impl Default for ServerSection {
             threads: 0,
             grace_period: defaults::grace_period(),
             upgrade_sock: defaults::upgrade_sock(),
+            mark_exchange: MarkExchange::default(),
         }
     }
+}
+
+/// How marking routes reach the upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkExchange {
+    /// The gateway sends the inspected request itself, reads the whole response and
+    /// answers with a `Content-Length`: header and body leave in one write.
+    #[default]
+    Gateway,
+    /// pingora's streaming proxy path: the marked body goes out chunked (three sends).
+    Proxy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

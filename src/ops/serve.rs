@@ -113,12 +113,15 @@ pub fn build(
         metrics: metrics.clone(),
         audit,
     });
-    let imgate = Imgate::new(
+    let mut imgate = Imgate::new(
         policy.clone(),
         settings.tls.is_some(),
         settings.logging.access_log,
     )
     .with_events(telemetry);
+    if settings.mark_exchange == crate::config::schema::MarkExchange::Gateway {
+        imgate = imgate.with_own_exchange();
+    }
 
     let runtime = crate::runtime::background();
     let reloader = Arc::new(Reloader::new(

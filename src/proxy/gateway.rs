@@ -25,7 +25,17 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut ImgateCtx) -> Result<bool> {
-        self.imgate.request_filter(session, ctx).await
+        if self.imgate.request_filter(session, ctx).await? {
+            return Ok(true);
+        }
+        if self.imgate.owns_exchange(session, ctx) {
+            // Marking routes: the gateway forwards and answers itself (one send per
+            // marked response, see `Imgate::with_own_exchange`).
+            let peer = self.upstreams.peer();
+            self.imgate.exchange(session, ctx, peer).await?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     async fn upstream_peer(

@@ -30,6 +30,9 @@ pub struct Inspection {
     pub scores: Vec<CategoryScore>,
     /// Bytes of the inspected body.
     pub body_bytes: Option<usize>,
+    /// The body as received (what the gateway's own exchange forwards when no rule
+    /// replaced it); `None` when the route's rules did not read the body.
+    pub forward_body: Option<Bytes>,
     /// The body arrived compressed and was decoded for inspection.
     pub decoded: bool,
 }
@@ -52,6 +55,7 @@ pub async fn inspect_request(
     check_media_type(session, kind)?;
     let received = body::read_whole(session, policy.max_body).await?;
     inspection.body_bytes = Some(received.len());
+    inspection.forward_body = Some(received.clone());
     let raw = match (encoding, rules.decode) {
         (Some(encoding), Some(limits)) => {
             inspection.decoded = true;

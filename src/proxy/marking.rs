@@ -15,7 +15,7 @@
 use bytes::{Bytes, BytesMut};
 use imgate_core::decision::Rejection;
 use imgate_core::envelope::EnvelopeSpec;
-use imgate_core::mark::MarkRule;
+use imgate_core::mark::{MarkError, MarkRule, MarkedBody};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::{Error, ErrorType, Result};
 
@@ -40,6 +40,17 @@ const STALE_RESPONSE_HEADERS: [&str; 6] = [
     "digest",
 ];
 
+/// How a marked body goes to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Streamed by pingora's proxy path, whose header leaves before the body is read:
+    /// chunked (close-delimited for HTTP/1.0).
+    Chunked,
+    /// Sent whole by the gateway's own exchange, with a `Content-Length` the caller sets
+    /// once the body is marked.
+    Length,
+}
+
 /// Where a marked response is.
 #[derive(Debug, Default)]
 pub enum MarkState {
@@ -61,6 +72,13 @@ pub fn prepare_upstream_request(request: &mut RequestHeader) -> Result<()> {
     Ok(())
 }
 
+/// What a replaced response needs to say and how it is framed.
+pub struct Answer<'a> {
+    pub envelope: &'a EnvelopeSpec,
+    pub request_id: &'a str,
+    pub framing: Framing,
+}
+
 /// Decides, from the response header, whether and how to mark; fixes the header.
 pub fn on_response_header(
     rule: &MarkRule,
@@ -68,9 +86,13 @@ pub fn on_response_header(
     request: &RequestHeader,
     path_param: Option<&str>,
     approved: &dyn Fn(&str) -> bool,
-    envelope: &EnvelopeSpec,
-    request_id: &str,
+    answer: Answer<'_>,
 ) -> Result<MarkState> {
+    let Answer {
+        envelope,
+        request_id,
+        framing,
+    } = answer;
     if let Some(name) = rule.header() {
         // Only the gateway may say who is verified.
         response.remove_header(name);
@@ -109,11 +131,7 @@ pub fn on_response_header(
             "the upstream sent a compressed response that the gateway must not pass un-marked; try again later",
         ))
     } else if declared.is_some_and(|len| len > limit) {
-        Some(Rejection::new(
-            502,
-            "mark.response_too_large",
-            "the upstream response is too large to mark; request fewer items",
-        ))
+        Some(too_large())
     } else {
         None
     };
@@ -122,7 +140,7 @@ pub fn on_response_header(
         response.remove_header(name);
     }
     response.remove_header("transfer-encoding");
-    if !http10 {
+    if framing == Framing::Chunked && !http10 {
         response.insert_header("transfer-encoding", "chunked")?;
     }
     if let Some(rejection) = failure {
@@ -131,6 +149,9 @@ pub fn on_response_header(
         response.remove_header("content-encoding");
         response.insert_header("content-type", "application/json")?;
         response.insert_header("cache-control", "no-store")?;
+        if framing == Framing::Length {
+            response.insert_header("content-length", body.len().to_string())?;
+        }
         tracing::warn!(code = %rejection.code, "replaced an unmarkable upstream response");
         return Ok(MarkState::Replaced(Bytes::from(body)));
     }
@@ -174,16 +195,50 @@ pub fn on_body_chunk(
                 return Ok(None);
             }
             let original = std::mem::take(body).freeze();
-            let mut ask = |id: &str| approved(id);
-            let marked = rule
-                .apply(&original, path_param, &mut ask)
+            let (marked, counts) = mark_whole(rule, original, path_param, approved)
                 .map_err(|e| abort(&format!("{}: cannot mark the upstream JSON: {e}", e.code())))?;
-            let counts = (marked.approved, marked.marked);
-            *chunk = Some(Bytes::from(marked.body.into_bytes(&original)));
+            *chunk = Some(marked);
             *state = MarkState::Off;
             Ok(Some(counts))
         }
     }
+}
+
+/// Marks a whole upstream body: the marked bytes (the original ones, not a copy, when
+/// nothing changed) and (approved, total) marked accounts.
+pub fn mark_whole(
+    rule: &MarkRule,
+    original: Bytes,
+    path_param: Option<&str>,
+    approved: &dyn Fn(&str) -> bool,
+) -> std::result::Result<(Bytes, (usize, usize)), MarkError> {
+    let mut ask = |id: &str| approved(id);
+    let marked = rule.apply(&original, path_param, &mut ask)?;
+    let counts = (marked.approved, marked.marked);
+    let body = match marked.body {
+        MarkedBody::Unchanged => original,
+        MarkedBody::Rewritten(bytes) => Bytes::from(bytes),
+    };
+    Ok((body, counts))
+}
+
+/// The client's answer when the whole upstream body is over the marking limit.
+pub fn too_large() -> Rejection {
+    Rejection::new(
+        502,
+        "mark.response_too_large",
+        "the upstream response is too large to mark; request fewer items",
+    )
+}
+
+/// The client's answer when the upstream body cannot be marked (not JSON, too deep, ...).
+pub fn unmarkable(e: MarkError) -> Rejection {
+    tracing::warn!(code = e.code(), error = %e, "refused an unmarkable upstream response");
+    Rejection::new(
+        502,
+        e.code(),
+        "the upstream response could not be marked, so it is not shown; try again later",
+    )
 }
 
 fn abort(why: &str) -> Box<Error> {

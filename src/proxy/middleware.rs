@@ -6,8 +6,9 @@
 //! in its [`ImgateCtx`], so a reload never changes the rules under a request in flight.
 
 use super::events::{EventSink, NoEvents, RequestEvent};
+use super::exchange::{self, BodyError, UpstreamExchange};
 use super::inspect::{self, Inspection};
-use super::marking::{self, MarkState};
+use super::marking::{self, Framing, MarkState};
 use super::respond;
 use crate::config::schema::{Action, MethodOverridePolicy};
 use crate::config::{EnforcedRules, Policy, RouteAction};
@@ -17,6 +18,7 @@ use imgate_core::decision::Rejection;
 use imgate_core::path::{canonicalize, PathError};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::Session;
+use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorSource, ErrorType, Result};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -38,6 +40,7 @@ pub struct Imgate {
     tls_listener: bool,
     access_log: bool,
     events: Arc<dyn EventSink>,
+    exchange: Option<Arc<UpstreamExchange>>,
 }
 
 /// How the gateway handled a request, for logs and metrics.
@@ -105,7 +108,17 @@ impl Imgate {
             tls_listener,
             access_log,
             events: Arc::new(NoEvents),
+            exchange: None,
         }
+    }
+
+    /// Lets the gateway answer marking routes through its own upstream exchange (see
+    /// [`Imgate::owns_exchange`]): one send per marked response instead of three, and
+    /// keep-alive for HTTP/1.0 clients. The embedder's upstream hooks do not run for
+    /// those requests.
+    pub fn with_own_exchange(mut self) -> Self {
+        self.exchange = Some(Arc::new(UpstreamExchange::default()));
+        self
     }
 
     /// Sends every finished request's [`RequestEvent`] to `events` (metrics, audit log).
@@ -163,6 +176,195 @@ impl Imgate {
                 Ok(true)
             }
         }
+    }
+
+    /// After [`Imgate::request_filter`] let the request through: whether the gateway
+    /// should answer it with [`Imgate::exchange`] (a marking route, own exchanges
+    /// enabled, an HTTP/1.x request whose body is inspected or absent) instead of
+    /// pingora's proxy path.
+    pub fn owns_exchange(&self, session: &Session, ctx: &ImgateCtx) -> bool {
+        self.exchange.is_some()
+            && Self::rules(ctx).is_some_and(|r| r.mark.is_some())
+            && exchange::eligible(session, ctx.inspection.forward_body.is_some())
+    }
+
+    /// Sends the request to `peer` and answers the client with the marked response,
+    /// header and body in one write; failures become the same JSON errors as on the
+    /// proxy path. Returns `Ok(())` once the client has its answer.
+    pub async fn exchange(
+        &self,
+        session: &mut Session,
+        ctx: &mut ImgateCtx,
+        peer: Result<Box<HttpPeer>>,
+    ) -> Result<()> {
+        let Some(own) = self.exchange.clone() else {
+            return Err(Error::explain(
+                ErrorType::InternalError,
+                "the gateway's own exchange is not enabled",
+            ));
+        };
+        match self.try_exchange(&own, session, ctx, peer).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if session.response_written().is_some() {
+                    // The header is out: the client can only see the connection close.
+                    session.set_keepalive(None);
+                    return Err(e);
+                }
+                self.fail_to_proxy(session, &e, ctx).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn try_exchange(
+        &self,
+        own: &UpstreamExchange,
+        session: &mut Session,
+        ctx: &mut ImgateCtx,
+        peer: Result<Box<HttpPeer>>,
+    ) -> Result<()> {
+        let peer = peer?;
+        let mut request = session.req_header().clone();
+        exchange::request::sanitize(&mut request)?;
+        self.upstream_request_filter(session, &mut request, ctx)
+            .await?;
+        let body = match ctx.inspection.replacement.take() {
+            Some(replacement) => Some(replacement),
+            None => ctx.inspection.forward_body.take(),
+        };
+        let declared = session
+            .req_header()
+            .headers
+            .contains_key(http::header::CONTENT_LENGTH);
+        let length = match &body {
+            Some(b) => Some(b.len()),
+            None => declared.then_some(0),
+        };
+        exchange::request::frame(&mut request, length)?;
+
+        let mut opened = own.open(&peer, &request, body.as_ref()).await?;
+        let Some(upstream_header) = opened.header() else {
+            return Err(Error::explain(
+                ErrorType::InvalidHTTPHeader,
+                "no upstream response header",
+            )
+            .into_up());
+        };
+        let mut response = upstream_header.clone();
+        self.prepare_response(session, &mut response, ctx, Framing::Length)?;
+
+        match std::mem::take(&mut ctx.mark) {
+            MarkState::Buffering { limit, body } => {
+                let received = match opened.read_whole(limit, body.capacity()).await {
+                    Ok(received) => received,
+                    Err(BodyError::Failed(e)) => return Err(e),
+                    Err(BodyError::TooLarge) => {
+                        return self
+                            .reject_response(session, ctx, marking::too_large())
+                            .await
+                    }
+                };
+                own.release(opened, &peer).await;
+                let (marked, counts) = match self.mark_body(ctx, received) {
+                    Ok(done) => done,
+                    Err(rejection) => return self.reject_response(session, ctx, rejection).await,
+                };
+                ctx.marked = Some(counts);
+                response.insert_header(http::header::CONTENT_LENGTH, marked.len().to_string())?;
+                session
+                    .write_response_header(Box::new(response), false)
+                    .await?;
+                session.write_response_body(Some(marked), true).await
+            }
+            MarkState::Replaced(error_body) => {
+                // The upstream's body is not read: its connection is dropped.
+                session
+                    .write_response_header(Box::new(response), false)
+                    .await?;
+                session.write_response_body(Some(error_body), true).await
+            }
+            MarkState::Off => {
+                self.relay(own, session, opened, &peer, Box::new(response))
+                    .await
+            }
+        }
+    }
+
+    /// Passes an unmarked response (not JSON, or without a body) through as it arrives.
+    async fn relay(
+        &self,
+        own: &UpstreamExchange,
+        session: &mut Session,
+        mut opened: exchange::Opened,
+        peer: &HttpPeer,
+        mut response: Box<ResponseHeader>,
+    ) -> Result<()> {
+        let is_head = session.req_header().method == http::Method::HEAD;
+        let status = response.status.as_u16();
+        let no_body = is_head || matches!(status, 204 | 304);
+        let framed = response.headers.contains_key(http::header::CONTENT_LENGTH)
+            || response
+                .headers
+                .contains_key(http::header::TRANSFER_ENCODING);
+        if !no_body && !framed {
+            // Close-delimited upstream body: chunk it for HTTP/1.1 clients (as pingora
+            // does), close after it for HTTP/1.0 ones.
+            if session.req_header().version == http::Version::HTTP_10 {
+                session.set_keepalive(None);
+            } else {
+                response.set_version(http::Version::HTTP_11);
+                response.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
+            }
+        }
+        let ends_here = no_body || opened.body_done();
+        session.write_response_header(response, ends_here).await?;
+        if !ends_here {
+            while let Some(chunk) = opened.next_chunk().await? {
+                session.write_response_body(Some(chunk), false).await?;
+            }
+        }
+        session.write_response_body(None, true).await?;
+        if opened.body_done() {
+            own.release(opened, peer).await;
+        }
+        Ok(())
+    }
+
+    /// Marks a whole upstream body; a body that cannot be marked is a 502 for the client.
+    fn mark_body(
+        &self,
+        ctx: &ImgateCtx,
+        received: Bytes,
+    ) -> Result<(Bytes, (usize, usize)), Rejection> {
+        let policy = ctx.policy.clone();
+        let rule = policy
+            .as_deref()
+            .and_then(|p| mark_rule(p, ctx.route))
+            .ok_or_else(|| Rejection::new(500, "gateway.internal", "the marking rule is gone"))?;
+        let approved = |id: &str| {
+            policy
+                .as_ref()
+                .and_then(|p| p.approval.as_ref())
+                .is_some_and(|a| a.is_approved_cached(id))
+        };
+        marking::mark_whole(rule, received, ctx.mark_param.as_deref(), &approved)
+            .map_err(marking::unmarkable)
+    }
+
+    /// Answers with `rejection` instead of the upstream's response.
+    async fn reject_response(
+        &self,
+        session: &mut Session,
+        ctx: &mut ImgateCtx,
+        rejection: Rejection,
+    ) -> Result<()> {
+        ctx.outcome = Outcome::Rejected(rejection.code.clone());
+        let envelope = match &ctx.policy {
+            Some(p) => p.envelope.clone(),
+            None => self.policy.load().envelope.clone(),
+        };
+        respond::send_rejection(session, &envelope, &rejection, &ctx.request_id).await
     }
 
     /// Routes the request. `Ok(Some(rules))` when an enforced route's rules must run.
@@ -371,6 +573,17 @@ impl Imgate {
         response: &mut ResponseHeader,
         ctx: &mut ImgateCtx,
     ) -> Result<()> {
+        self.prepare_response(session, response, ctx, Framing::Chunked)
+    }
+
+    /// The response header's changes, and whether and how its body is marked.
+    fn prepare_response(
+        &self,
+        session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut ImgateCtx,
+        framing: Framing,
+    ) -> Result<()> {
         if let Some(started) = ctx.upstream_started {
             ctx.upstream_time = Some(started.elapsed());
         }
@@ -393,13 +606,17 @@ impl Imgate {
             session.req_header(),
             ctx.mark_param.as_deref(),
             &approved,
-            &policy.envelope,
-            &ctx.request_id,
+            marking::Answer {
+                envelope: &policy.envelope,
+                request_id: &ctx.request_id,
+                framing,
+            },
         )?;
         if matches!(ctx.mark, MarkState::Replaced(_)) {
             ctx.outcome = Outcome::Rejected(Cow::Borrowed("mark.unmarkable"));
         }
-        if session.req_header().version == http::Version::HTTP_10
+        if framing == Framing::Chunked
+            && session.req_header().version == http::Version::HTTP_10
             && matches!(
                 ctx.mark,
                 MarkState::Buffering { .. } | MarkState::Replaced(_)

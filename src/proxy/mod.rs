@@ -3,6 +3,7 @@
 
 mod body;
 mod events;
+mod exchange;
 mod gateway;
 mod inspect;
 mod marking;

@@ -84,6 +84,14 @@ impl Harness {
         Self::start_inner(&[], |_| {}, Some(upstream))
     }
 
+    /// [`Harness::start_with_upstream`] with the configuration edited by `edit`.
+    pub fn start_with_upstream_edited(
+        upstream: SocketAddr,
+        edit: impl FnOnce(&mut String),
+    ) -> Harness {
+        Self::start_inner(&[], edit, Some(upstream))
+    }
+
     fn start_inner(
         files: &[(&str, &[u8])],
         edit: impl FnOnce(&mut String),
