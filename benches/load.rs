@@ -196,6 +196,12 @@ fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, S
             String::from_utf8_lossy(&checked.stderr)
         ));
     }
+    // The baseline sends with the same client write buffer as imgate, so the ratio shows
+    // the policy's cost, not a buffer setting.
+    let write_buffer = imgate::config::load(&config_path)
+        .map_err(|e| format!("loading the bench's copy of the config: {e}"))?
+        .server
+        .write_buffer;
     let threads = threads.to_string();
     let mut demo_args = vec![
         "demo-upstream".to_string(),
@@ -220,6 +226,8 @@ fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, S
             demo_addr.to_string(),
             "--threads".into(),
             threads,
+            "--write-buffer".into(),
+            write_buffer.to_string(),
         ],
         cpus,
         pingora_addr,

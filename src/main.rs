@@ -62,7 +62,8 @@ fn main() -> ExitCode {
             listen,
             upstream,
             threads,
-        } => imgate::ops::baseline::run(listen, upstream, threads),
+            write_buffer,
+        } => imgate::ops::baseline::run(listen, upstream, threads, write_buffer),
         Command::DemoUpstream {
             listen,
             publishers,

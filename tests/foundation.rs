@@ -231,6 +231,16 @@ fn check_reports_bad_types_and_values_with_line_and_column() {
         err.contains("imgate.toml:6:12:") && err.contains("64KiB"),
         "{err}"
     );
+    let (code, err) =
+        check_text(&MINIMAL.replace("[upstream]", "write_buffer = \"2MiB\"\n[upstream]"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:3:16:") && err.contains("write_buffer"),
+        "{err}"
+    );
+    let (code, err) = check_text(&format!("{MINIMAL}[server]\nmark_exchange = \"both\"\n"));
+    assert_eq!(code, 2);
+    assert!(err.contains("imgate.toml:6:17:"), "{err}");
 }
 
 #[test]

@@ -22,6 +22,9 @@ use std::time::{Duration, SystemTime};
 /// retry buffer is a fixed 64 KiB, and a larger body would be forwarded truncated.
 pub const MAX_INSPECTABLE_BODY: u64 = 64 * 1024;
 
+/// Largest `[listen] write_buffer`: it is allocated for every client connection.
+pub const MAX_WRITE_BUFFER: u64 = 1024 * 1024;
+
 /// Everything a configuration file produces.
 #[derive(Debug)]
 pub struct Config {
@@ -35,6 +38,8 @@ pub struct ServerSettings {
     pub listen: String,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub h2c: bool,
+    /// Bytes of the per-connection write buffer towards clients.
+    pub write_buffer: usize,
     pub upstream: UpstreamSettings,
     pub threads: usize,
     pub grace_period: Duration,
@@ -278,6 +283,16 @@ pub(super) fn compile(
         ));
     }
 
+    let write_buffer = raw.listen.write_buffer.get_ref().0;
+    if !(1..=MAX_WRITE_BUFFER).contains(&write_buffer) {
+        return Err(at(
+            raw.listen.write_buffer.span(),
+            format!(
+                "`write_buffer` must be between 1 byte and 1MiB (it is allocated for every client connection); got {write_buffer} bytes"
+            ),
+        ));
+    }
+
     // Keys and shared data for the rules.
     let register_context = RegisterContext {
         hmac_key: load_hmac_key(&raw.pii, base, &at)?,
@@ -369,6 +384,7 @@ pub(super) fn compile(
         listen,
         tls,
         h2c: raw.listen.h2c,
+        write_buffer: write_buffer as usize,
         upstream,
         threads: raw.server.threads,
         grace_period: raw.server.grace_period.0,

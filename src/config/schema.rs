@@ -62,6 +62,10 @@ pub struct ListenSection {
     /// Accept HTTP/2 over plaintext (h2c, prior knowledge). With TLS, HTTP/2 is offered via ALPN.
     #[serde(default)]
     pub h2c: bool,
+    /// Per-connection write buffer towards clients. A response whose header and body fit
+    /// leaves in one send; pingora's default is one packet (1460 bytes).
+    #[serde(default = "defaults::write_buffer")]
+    pub write_buffer: Spanned<ByteSize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,6 +358,9 @@ mod defaults {
     }
     pub fn default_action() -> Action {
         Action::Pass
+    }
+    pub fn write_buffer() -> Spanned<ByteSize> {
+        Spanned::new(0..0, ByteSize(1460))
     }
     pub fn max_body() -> Spanned<ByteSize> {
         Spanned::new(0..0, ByteSize(64 * 1024))

@@ -3,6 +3,7 @@
 //! gateway against it, so the ratio shows imgate's own cost.
 
 use async_trait::async_trait;
+use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::proxy::{ProxyHttp, Session};
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
@@ -25,8 +26,9 @@ impl ProxyHttp for Passthrough {
     }
 }
 
-/// Serves a passthrough proxy on `listen` to `upstream` until the process is stopped.
-pub fn run(listen: SocketAddr, upstream: SocketAddr, threads: usize) -> ! {
+/// Serves a passthrough proxy on `listen` to `upstream` until the process is stopped;
+/// `write_buffer` bytes of write buffer per client connection.
+pub fn run(listen: SocketAddr, upstream: SocketAddr, threads: usize, write_buffer: usize) -> ! {
     let conf = ServerConf {
         threads: threads.max(1),
         upstream_keepalive_pool_size: 128,
@@ -39,7 +41,10 @@ pub fn run(listen: SocketAddr, upstream: SocketAddr, threads: usize) -> ! {
         Passthrough { upstream },
         "baseline",
     );
-    service.add_tcp(&listen.to_string());
+    service.add_listener(
+        ListenerConfig::tcp(listen.to_string())
+            .l4_buffer(L4BufferSettings::default().write(write_buffer.max(1))),
+    );
     server.add_service(service);
     server.run_forever()
 }

@@ -101,5 +101,9 @@ pub enum Command {
         upstream: SocketAddr,
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Per-connection write buffer towards clients, in bytes (the load bench passes
+        /// imgate's `[listen] write_buffer`, so both proxies send alike). Default: pingora's.
+        #[arg(long, default_value_t = 1460)]
+        write_buffer: usize,
     },
 }

@@ -11,6 +11,7 @@ use crate::proxy::{Gateway, Imgate, Upstreams};
 use arc_swap::ArcSwap;
 use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
+use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 use std::path::{Path, PathBuf};
@@ -160,16 +161,21 @@ pub fn build(
             app.server_options = Some(options);
         }
     }
-    match &settings.tls {
+    // The write buffer lets a response's header and body leave in one send (marked
+    // responses are answered whole, with a Content-Length).
+    let buffers = L4BufferSettings::default().write(settings.write_buffer);
+    let listener = ListenerConfig::tcp(settings.listen.clone()).l4_buffer(buffers);
+    let listener = match &settings.tls {
         Some((cert, key)) => {
             let mut tls =
                 TlsSettings::intermediate(&cert.to_string_lossy(), &key.to_string_lossy())
                     .map_err(|e| StartError::Pingora(format!("TLS setup failed: {e}")))?;
             tls.enable_h2();
-            service.add_tls_with_settings(&settings.listen, None, tls);
+            listener.tls(tls)
         }
-        None => service.add_tcp(&settings.listen),
-    }
+        None => listener,
+    };
+    service.add_listener(listener);
     server.add_service(service);
     if let Some(health) = health {
         server.add_service(health);

@@ -5,9 +5,11 @@
 //! Safe behaviour when marking is impossible (documented in conf/imgate.toml):
 //! - a compressed body (the upstream ignored our `Accept-Encoding: identity`) or a
 //!   declared `Content-Length` over the limit: the response is replaced by a 502 JSON error;
-//! - a chunked body that grows over the limit, or a body that does not parse as JSON: the
-//!   response header has already gone out, so the response is aborted (the client sees a
-//!   truncated, invalid response, never un-marked accounts).
+//! - a body that grows over the limit, or does not parse as JSON: through the gateway's own
+//!   exchange ([`Framing::Length`], see `super::exchange`) nothing has been sent yet, so
+//!   the client gets a 502 JSON error; on pingora's streaming path ([`Framing::Chunked`])
+//!   the response header has already gone out, so the response is aborted (the client
+//!   sees a truncated, invalid response, never un-marked accounts).
 //!
 //! Non-JSON responses, HEAD, 1xx, 204 and 304 are passed through (HEAD and 304 lose their
 //! length and validators, which would describe the un-marked body).
