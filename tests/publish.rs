@@ -247,3 +247,48 @@ fn an_author_field_must_match_the_identity() {
     );
     assert_eq!(resp.status, 201);
 }
+
+/// The publish route marks the created post, so the gateway forwards it through its own
+/// exchange: a chunked body and an HTTP/1.0 request arrive byte-for-byte, and a
+/// `Connection`-nominated header does not travel upstream.
+#[test]
+fn chunked_and_http10_posts_arrive_byte_for_byte() {
+    let h = Harness::start();
+    let xinhua = login(&h, "xinhua");
+    let auth = format!("Bearer {xinhua}");
+    let body = json!({"title": "时政要闻", "content": POLITICAL_ZH}).to_string();
+    let (first, rest) = body.as_bytes().split_at(17);
+    let resp = h.raw(&common::http::chunked_request(
+        "POST",
+        "/api/v1/posts",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", auth.as_str()),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "client-to-gateway only"),
+        ],
+        &[first, rest],
+    ));
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(resp.json()["post"]["author"]["verified_publisher"], true);
+    let seen = &h.upstream_requests(1)[0];
+    assert_eq!(seen["body"], body.as_str(), "forwarded byte-for-byte");
+    let headers = seen["headers"].to_string().to_ascii_lowercase();
+    assert!(headers.contains("x-request-id"), "{headers}");
+    assert!(
+        !headers.contains("x-hop"),
+        "nominated header forwarded: {headers}"
+    );
+
+    let request = format!(
+        "POST /api/v1/posts HTTP/1.0\r\nHost: g\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let resp = h.raw(request.as_bytes());
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(
+        resp.header("content-length"),
+        Some(resp.body.len().to_string().as_str())
+    );
+    assert_eq!(h.upstream_requests(1)[0]["body"], body.as_str());
+}
