@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 /// Copies the folder of `config` (lexicons, models, publishers list: the config refers to them
 /// by relative path) into `dest`, and rewrites the copy of the config for the bench: the
-/// ephemeral listen and upstream addresses, `threads` (the same as the baseline's), no access
-/// log and `warn` logging (the baseline logs nothing per request either). Everything else,
+/// ephemeral listen and upstream addresses, `threads` (the same as the baseline's), no admin
+/// listener (a fixed admin port would collide with a running imgate, and the baseline has none),
+/// no access log and `warn` logging (the baseline logs nothing per request either). Everything else,
 /// the rules included, stays as shipped. Returns the new config's path and text.
 pub fn prepare_config(
     config: &Path,
@@ -41,6 +42,7 @@ pub fn prepare_config(
         let sock = dest.join("upgrade.sock").display().to_string();
         set(&mut table, &["server", "upgrade_sock"], sock.into());
     }
+    set(&mut table, &["admin", "address"], "".into());
     set(&mut table, &["logging", "access_log"], false.into());
     set(&mut table, &["logging", "level"], "warn".into());
     let rewritten = toml::to_string(&table).map_err(|e| format!("re-serialising config: {e}"))?;
