@@ -243,7 +243,7 @@ impl Imgate {
         };
         exchange::request::frame(&mut request, length)?;
 
-        let mut opened = own.open(&peer, &request, body.as_ref()).await?;
+        let mut opened = own.open(&peer, request, body.as_ref()).await?;
         let Some(upstream_header) = opened.header() else {
             return Err(Error::explain(
                 ErrorType::InvalidHTTPHeader,
@@ -337,18 +337,10 @@ impl Imgate {
         ctx: &ImgateCtx,
         received: Bytes,
     ) -> Result<(Bytes, (usize, usize)), Rejection> {
-        let policy = ctx.policy.clone();
-        let rule = policy
-            .as_deref()
-            .and_then(|p| mark_rule(p, ctx.route))
-            .ok_or_else(|| Rejection::new(500, "gateway.internal", "the marking rule is gone"))?;
-        let approved = |id: &str| {
-            policy
-                .as_ref()
-                .and_then(|p| p.approval.as_ref())
-                .is_some_and(|a| a.is_approved_cached(id))
-        };
-        marking::mark_whole(rule, received, ctx.mark_param.as_deref(), &approved)
+        let gone = || Rejection::new(500, "gateway.internal", "the marking rule is gone");
+        let policy = ctx.policy.as_deref().ok_or_else(gone)?;
+        let rule = mark_rule(policy, ctx.route).ok_or_else(gone)?;
+        marking::mark_whole(rule, received, ctx.mark_param.as_deref(), &approver(policy))
             .map_err(marking::unmarkable)
     }
 
@@ -360,11 +352,16 @@ impl Imgate {
         rejection: Rejection,
     ) -> Result<()> {
         ctx.outcome = Outcome::Rejected(rejection.code.clone());
-        let envelope = match &ctx.policy {
+        let envelope = self.envelope(ctx);
+        respond::send_rejection(session, &envelope, &rejection, &ctx.request_id).await
+    }
+
+    /// The error envelope of the request's policy snapshot (the live one before it has one).
+    fn envelope(&self, ctx: &ImgateCtx) -> imgate_core::envelope::EnvelopeSpec {
+        match &ctx.policy {
             Some(p) => p.envelope.clone(),
             None => self.policy.load().envelope.clone(),
-        };
-        respond::send_rejection(session, &envelope, &rejection, &ctx.request_id).await
+        }
     }
 
     /// Routes the request. `Ok(Some(rules))` when an enforced route's rules must run.
@@ -546,12 +543,7 @@ impl Imgate {
         let Some(rule) = mark_rule(&policy, ctx.route) else {
             return Ok(None);
         };
-        let approved = |id: &str| {
-            policy
-                .approval
-                .as_ref()
-                .is_some_and(|a| a.is_approved_cached(id))
-        };
+        let approved = approver(&policy);
         let param = ctx.mark_param.clone();
         if let Some(counts) = marking::on_body_chunk(
             &mut ctx.mark,
@@ -594,12 +586,7 @@ impl Imgate {
         let Some(rule) = mark_rule(&policy, ctx.route) else {
             return Ok(());
         };
-        let approved = |id: &str| {
-            policy
-                .approval
-                .as_ref()
-                .is_some_and(|a| a.is_approved_cached(id))
-        };
+        let approved = approver(&policy);
         ctx.mark = marking::on_response_header(
             rule,
             response,
@@ -649,10 +636,7 @@ impl Imgate {
                 "unavailable"
             });
         }
-        let envelope = match &ctx.policy {
-            Some(p) => p.envelope.clone(),
-            None => self.policy.load().envelope.clone(),
-        };
+        let envelope = self.envelope(ctx);
         if session.response_written().is_some() {
             // Too late for a clean error: the client sees the connection close.
             return rejection.status;
@@ -709,6 +693,17 @@ impl Imgate {
             total_seconds,
             upstream_seconds,
         });
+    }
+}
+
+/// Whether an account is approved, from the approval cache only: marking runs in
+/// synchronous body filters and must not wait on a lookup.
+fn approver(policy: &Policy) -> impl Fn(&str) -> bool + '_ {
+    |id: &str| {
+        policy
+            .approval
+            .as_ref()
+            .is_some_and(|a| a.is_approved_cached(id))
     }
 }
 

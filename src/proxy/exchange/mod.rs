@@ -82,13 +82,15 @@ pub(crate) enum BodyError {
 
 impl UpstreamExchange {
     /// Sends `request` (and `body`) to `peer` and reads the final response header,
-    /// retrying on a pooled connection that turned out to be stale.
+    /// retrying on a pooled connection that turned out to be stale. The header is copied
+    /// only when a retry is possible (the connection was reused).
     pub(crate) async fn open(
         &self,
         peer: &HttpPeer,
-        request: &pingora::http::RequestHeader,
+        request: pingora::http::RequestHeader,
         body: Option<&Bytes>,
     ) -> Result<Opened> {
+        let mut request = Some(request);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -99,9 +101,24 @@ impl UpstreamExchange {
                 .map_err(|e| e.into_up())?;
             upstream.read_timeout = peer.options.read_timeout;
             upstream.write_timeout = peer.options.write_timeout;
-            match send(&mut upstream, request, body).await {
+            let may_retry = reused && attempt < MAX_ATTEMPTS;
+            let header = match (may_retry, request.take()) {
+                (true, Some(r)) => {
+                    let copy = r.clone();
+                    request = Some(r);
+                    copy
+                }
+                (false, Some(r)) => r,
+                (_, None) => {
+                    return Err(pingora::Error::explain(
+                        ErrorType::InternalError,
+                        "the upstream request was already sent",
+                    ))
+                }
+            };
+            match send(&mut upstream, header, body).await {
                 Ok(()) => return Ok(Opened { session: upstream }),
-                Err(e) if reused && attempt < MAX_ATTEMPTS && is_stale(&e) => {
+                Err(e) if may_retry && is_stale(&e) => {
                     tracing::debug!(error = %e, "stale pooled upstream connection; sending again");
                 }
                 Err(e) => return Err(e.into_up()),
@@ -160,12 +177,10 @@ impl Opened {
 
 async fn send(
     upstream: &mut HttpSession,
-    request: &pingora::http::RequestHeader,
+    request: pingora::http::RequestHeader,
     body: Option<&Bytes>,
 ) -> Result<()> {
-    upstream
-        .write_request_header(Box::new(request.clone()))
-        .await?;
+    upstream.write_request_header(Box::new(request)).await?;
     if let Some(body) = body.filter(|b| !b.is_empty()) {
         upstream.write_body(body).await?;
     }
