@@ -188,7 +188,7 @@ impl MarkRule {
             marker: &self.field,
             id_key,
         };
-        let mut memo: HashMap<Cow<'_, str>, bool> = HashMap::new();
+        let mut memo = Memo::default();
         let mut anonymous = 0usize;
         let mut marked = 0usize;
         let mut approved_count = 0usize;
@@ -200,14 +200,7 @@ impl MarkRule {
                 (None, IdValue::Missing | IdValue::NotAString) => None,
             };
             let is_approved = match id.filter(|id| !id.is_empty()) {
-                Some(id) => match memo.get(&id) {
-                    Some(&known) => known,
-                    None => {
-                        let answer = approved(&id);
-                        memo.insert(id, answer);
-                        answer
-                    }
-                },
+                Some(id) => memo.answer(id, &mut *approved),
                 None => {
                     anonymous += 1;
                     false
@@ -229,7 +222,7 @@ impl MarkRule {
             plan_object(body, obj.close, obj.members, target, &mut edits);
         })?;
         let single_account = match (memo.len(), anonymous) {
-            (1, 0) => memo.values().next().copied(),
+            (1, 0) => memo.first(),
             (0, 1) => Some(false),
             _ => None,
         };
@@ -287,5 +280,43 @@ impl MarkRule {
     /// The approved value as sent to clients (compact JSON).
     pub fn approved_value_json(&self) -> &[u8] {
         &self.rendered.approved
+    }
+}
+
+/// The approval answers of one body, asked once per distinct account. A body shows a few
+/// distinct accounts many times (a timeline), so a linear scan over a short list beats
+/// hashing every id; past [`Memo::LINEAR`] accounts it switches to a map.
+#[derive(Default)]
+struct Memo<'a> {
+    few: Vec<(Cow<'a, str>, bool)>,
+    many: HashMap<Cow<'a, str>, bool>,
+}
+
+impl<'a> Memo<'a> {
+    const LINEAR: usize = 16;
+
+    fn answer(&mut self, id: Cow<'a, str>, approved: &mut dyn FnMut(&str) -> bool) -> bool {
+        if let Some((_, known)) = self.few.iter().find(|(seen, _)| *seen == id) {
+            return *known;
+        }
+        if let Some(&known) = self.many.get(&id) {
+            return known;
+        }
+        let answer = approved(&id);
+        if self.few.len() < Self::LINEAR {
+            self.few.push((id, answer));
+        } else {
+            self.many.insert(id, answer);
+        }
+        answer
+    }
+
+    fn len(&self) -> usize {
+        self.few.len() + self.many.len()
+    }
+
+    /// The answer for the first account seen.
+    fn first(&self) -> Option<bool> {
+        self.few.first().map(|(_, known)| *known)
     }
 }

@@ -115,6 +115,29 @@ fn demo_post_and_account() {
 }
 
 #[test]
+fn many_distinct_accounts_are_each_asked_once() {
+    // More accounts than the memo keeps in its short list: every account is still asked
+    // exactly once, and every object gets its own answer.
+    let posts: Vec<String> = (0..3)
+        .flat_map(|_| (0..40).map(|n| demo_post(&format!("p-{n}"), &format!("a{n}"), "")))
+        .collect();
+    let body = format!(r#"{{"posts":[{}]}}"#, posts.join(","));
+    let approved: Vec<String> = (0..40).step_by(3).map(|n| format!("u-a{n}")).collect();
+    let approved: Vec<&str> = approved.iter().map(String::as_str).collect();
+    let (out, asked) = run_with(&rule(&["posts[*].author"]), &body, None, &approved);
+    let out = out.unwrap_or_else(|e| panic!("{e}"));
+    let expected: Vec<String> = (0..40).map(|n| format!("u-a{n}")).collect();
+    assert_eq!(asked, expected);
+    assert_eq!((out.marked, out.approved), (120, 3 * approved.len()));
+    let text = String::from_utf8(out.body.into_bytes(body.as_bytes())).unwrap_or_default();
+    for n in 0..40 {
+        let want = if n % 3 == 0 { "true" } else { "false" };
+        let marker = format!(r#""display_name":"a{n}","verified_publisher":{want}}}"#);
+        assert_eq!(text.matches(&marker).count(), 3, "account a{n}");
+    }
+}
+
+#[test]
 fn same_account_twice_is_a_single_account() {
     let r = rule(&["post.author", "post.replies[*].author"]);
     let body = r#"{"post":{"author":{"id":"u-x"},"replies":[{"author":{"id":"u-x"}}]}}"#;

@@ -110,6 +110,7 @@ impl<'a, F> Walker<'a, '_, F>
 where
     F: FnMut(SelectedObject<'a, '_>),
 {
+    #[inline(always)]
     fn step_of(&self, state: State) -> Option<&Step> {
         self.targets
             .selectors
@@ -117,6 +118,7 @@ where
             .and_then(|s| s.steps().get(state.step))
     }
 
+    #[inline(always)]
     fn is_selected(&self, states: &Range<usize>) -> bool {
         self.states[states.clone()].iter().any(|s| {
             self.targets
@@ -128,6 +130,7 @@ where
 
     /// Pushes the states that advance through a member `key` (or, with `None`, an
     /// array element) and returns their range.
+    #[inline(always)]
     fn advance(&mut self, from: &Range<usize>, key: Option<&str>) -> Range<usize> {
         let base = self.states.len();
         for i in from.clone() {
