@@ -21,6 +21,7 @@ use crate::classify::{Classification, Document};
 use crate::decision::Rejection;
 use serde::Deserialize;
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// The operator's publish spec.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -110,23 +111,29 @@ impl Pointer {
             };
             let len = path.len();
             match (first, value) {
+                // Concrete paths are spelled as `collect_unlisted` spells them (keys
+                // escaped, indexes as plain numbers), so a listed value is never also
+                // scanned as an unlisted one.
                 (Segment::Key(k), Value::Object(map)) => {
                     if let Some(v) = map.get(k) {
                         path.push('/');
-                        path.push_str(k);
+                        push_escaped_key(path, k);
                         walk(v, rest, path, out);
                     }
                 }
                 (Segment::Key(k), Value::Array(items)) => {
-                    if let Some(v) = k.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                        path.push('/');
-                        path.push_str(k);
+                    if let Some((i, v)) = k
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| items.get(i).map(|v| (i, v)))
+                    {
+                        let _ = write!(path, "/{i}");
                         walk(v, rest, path, out);
                     }
                 }
                 (Segment::Any, Value::Array(items)) => {
                     for (i, v) in items.iter().enumerate() {
-                        path.push_str(&format!("/{i}"));
+                        let _ = write!(path, "/{i}");
                         walk(v, rest, path, out);
                         path.truncate(len);
                     }
@@ -134,7 +141,7 @@ impl Pointer {
                 (Segment::Any, Value::Object(map)) => {
                     for (k, v) in map {
                         path.push('/');
-                        path.push_str(k);
+                        push_escaped_key(path, k);
                         walk(v, rest, path, out);
                         path.truncate(len);
                     }
@@ -353,6 +360,16 @@ fn collect_strings<'a>(
     Ok(())
 }
 
+/// Appends `key` as a JSON pointer segment (`~` as `~0`, `/` as `~1`), copying it as is
+/// when it has neither (nearly always).
+fn push_escaped_key(path: &mut String, key: &str) {
+    if key.contains(['~', '/']) {
+        path.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        path.push_str(key);
+    }
+}
+
 /// Every string (and object key) not under a listed path.
 fn collect_unlisted<'a>(
     value: &'a Value,
@@ -368,7 +385,8 @@ fn collect_unlisted<'a>(
         Value::String(s) => out.push(s),
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                path.push_str(&format!("/{i}"));
+                // Writing into the path itself: no temporary string per element.
+                let _ = write!(path, "/{i}");
                 collect_unlisted(v, path, listed, out);
                 path.truncate(len);
             }
@@ -377,7 +395,7 @@ fn collect_unlisted<'a>(
             for (k, v) in map {
                 out.push(k);
                 path.push('/');
-                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                push_escaped_key(path, k);
                 collect_unlisted(v, path, listed, out);
                 path.truncate(len);
             }
@@ -457,6 +475,21 @@ mod tests {
             1,
             "listed text is not scanned twice"
         );
+    }
+
+    #[test]
+    fn escaped_keys_are_listed_paths_too() {
+        // `/a~1b/~0x` names the key `a/b`, then `~x`: its text is listed, so it is
+        // extracted once, not again as an unlisted string.
+        let mut s = spec();
+        s.text = vec!["/a~1b/~0x".into(), "/items/*".into(), "/list/01".into()];
+        s.scan_unlisted = true;
+        let body = json!({"a/b": {"~x": "listed", "other": "extra"}, "items": ["i0", "i1"], "list": ["l0", "l1"]});
+        let e = rule(&s).extract(&body).unwrap();
+        assert_eq!(e.texts.iter().filter(|t| **t == "listed").count(), 1);
+        assert_eq!(e.texts.iter().filter(|t| **t == "i1").count(), 1);
+        assert_eq!(e.texts.iter().filter(|t| **t == "l1").count(), 1);
+        assert!(e.texts.contains(&"extra"));
     }
 
     #[test]
