@@ -606,6 +606,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         (-1000i64..1000).prop_map(|n| json!(n)),
         Just(json!(1.5e10)),
         prop::sample::select(STRINGS).prop_map(|s| Value::String(s.to_owned())),
+        // Long strings (past the scanner's 16-byte SWAR prefix, into its memchr path),
+        // with quotes, backslashes and control characters to escape at any position.
+        "[a-z 新😀]{12,90}([\"\\\\\u{1}\u{1f}\n][a-z 新😀]{0,60})?".prop_map(Value::String),
     ];
     leaf.prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
@@ -748,6 +751,35 @@ proptest! {
             prop_assert_eq!(String::from_utf8_lossy(&output), String::from_utf8_lossy(&want));
         }
         prop_assert_eq!(out.body == MarkedBody::Unchanged, output == input);
+    }
+
+    #[test]
+    fn raw_control_bytes_in_long_strings_are_refused(
+        text in "[a-z 新😀]{0,120}",
+        at in any::<prop::sample::Index>(),
+        control in 0u8..0x20,
+    ) {
+        // The scanner's long-string path (memchr for the end, a block test for control
+        // bytes) must refuse a raw control byte wherever it sits, as serde_json does.
+        let rule = rule(&["account"]);
+        let mut cut = at.index(text.len() + 1);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let plain = format!(r#"{{"account":{{"id":"u-a","bio":"{text}"}}}}"#).into_bytes();
+        prop_assert!(rule.apply(&plain, None, &mut |_| true).is_ok());
+        let mut bytes = format!(r#"{{"account":{{"id":"u-a","bio":"{}"#, &text[..cut]).into_bytes();
+        bytes.push(control);
+        bytes.extend_from_slice(format!(r#"{}"}}}}"#, &text[cut..]).as_bytes());
+        prop_assert!(serde_json::from_slice::<Value>(&bytes).is_err());
+        prop_assert!(
+            matches!(
+                rule.apply(&bytes, None, &mut |_| true),
+                Err(MarkError::Syntax { .. })
+            ),
+            "{:?}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
 
     #[test]
