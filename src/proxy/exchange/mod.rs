@@ -25,9 +25,18 @@ use pingora::proxy::Session;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{ErrorType, Result};
 
-/// A stale pooled connection (the upstream closed it while idle) fails on first use; a
-/// request that failed that way never reached the upstream's handler and is sent again.
+/// A stale pooled connection (the upstream closed it while idle) fails on first use; an
+/// idempotent request that failed that way is sent again (see [`may_retry`]).
 const MAX_ATTEMPTS: usize = 3;
+
+/// Whether a request that failed before any answer may be sent again: only on a reused
+/// connection (a fresh one failing is a real failure), at most [`MAX_ATTEMPTS`] times,
+/// and only for an idempotent method, as pingora's default retry policy and RFC 9110
+/// (9.2.2) have it. A failed read cannot tell "closed while idle" from "applied the
+/// request, then died", and sending a POST (a new post) twice is worse than a 502.
+fn may_retry(reused: bool, attempt: usize, method: &http::Method) -> bool {
+    reused && attempt < MAX_ATTEMPTS && method.is_idempotent()
+}
 
 /// The connection pool of the gateway's own exchanges.
 pub struct UpstreamExchange {
@@ -82,14 +91,15 @@ pub(crate) enum BodyError {
 
 impl UpstreamExchange {
     /// Sends `request` (and `body`) to `peer` and reads the final response header,
-    /// retrying on a pooled connection that turned out to be stale. The header is copied
-    /// only when a retry is possible (the connection was reused).
+    /// retrying an idempotent request on a pooled connection that turned out to be stale.
+    /// The header is copied only when a retry is possible.
     pub(crate) async fn open(
         &self,
         peer: &HttpPeer,
         request: pingora::http::RequestHeader,
         body: Option<&Bytes>,
     ) -> Result<Opened> {
+        let method = request.method.clone();
         let mut request = Some(request);
         let mut attempt = 0;
         loop {
@@ -101,8 +111,8 @@ impl UpstreamExchange {
                 .map_err(|e| e.into_up())?;
             upstream.read_timeout = peer.options.read_timeout;
             upstream.write_timeout = peer.options.write_timeout;
-            let may_retry = reused && attempt < MAX_ATTEMPTS;
-            let header = match (may_retry, request.take()) {
+            let retry_possible = may_retry(reused, attempt, &method);
+            let header = match (retry_possible, request.take()) {
                 (true, Some(r)) => {
                     let copy = r.clone();
                     request = Some(r);
@@ -118,7 +128,7 @@ impl UpstreamExchange {
             };
             match send(&mut upstream, header, body).await {
                 Ok(()) => return Ok(Opened { session: upstream }),
-                Err(e) if may_retry && is_stale(&e) => {
+                Err(e) if retry_possible && is_stale(&e) => {
                     tracing::debug!(error = %e, "stale pooled upstream connection; sending again");
                 }
                 Err(e) => return Err(e.into_up()),
@@ -208,4 +218,33 @@ fn is_stale(e: &pingora::Error) -> bool {
         e.etype(),
         ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::WriteError
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Method;
+
+    #[test]
+    fn only_idempotent_requests_on_reused_connections_are_sent_again() {
+        for method in [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
+            assert!(may_retry(true, 1, &method), "{method}");
+            assert!(may_retry(true, MAX_ATTEMPTS - 1, &method), "{method}");
+            assert!(!may_retry(true, MAX_ATTEMPTS, &method), "{method}");
+            assert!(!may_retry(false, 1, &method), "{method}");
+        }
+        for method in [
+            Method::POST,
+            Method::PATCH,
+            Method::from_bytes(b"LOCK").unwrap(),
+        ] {
+            assert!(!may_retry(true, 1, &method), "{method}");
+        }
+    }
 }
