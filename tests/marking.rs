@@ -414,6 +414,104 @@ fn a_stale_pooled_upstream_connection_is_not_an_error() {
     }
 }
 
+/// The same race on a POST (the publish route, which marks the created post): the gateway
+/// must not send it again, since a failed read cannot tell an idle close from "stored the
+/// post, then died". The upstream sees the post once and the client gets a clean 502.
+#[test]
+fn a_post_on_a_stale_pooled_connection_is_not_sent_twice() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let posts = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let seen = posts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                // (request line, Content-Length) of the next request, `None` at EOF.
+                let read_head = |reader: &mut BufReader<std::net::TcpStream>| {
+                    let mut first = String::new();
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return None,
+                            Ok(_) if line == "\r\n" => return Some((first, length)),
+                            Ok(_) => {
+                                let lower = line.to_ascii_lowercase();
+                                if let Some(v) = lower.strip_prefix("content-length:") {
+                                    length = v.trim().parse().unwrap_or(0);
+                                }
+                                if first.is_empty() {
+                                    first = line;
+                                }
+                            }
+                        }
+                    }
+                };
+                let mut served = 0;
+                while let Some((line, length)) = read_head(&mut reader) {
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    if line.starts_with("POST") {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if served == 1 {
+                        // The second request on a connection: read, then closed unanswered.
+                        return;
+                    }
+                    served += 1;
+                    let (status, body): (&str, &[u8]) = if line.starts_with("GET /api/v1/session") {
+                        ("200 OK", br#"{"account_id":"u-xinhua"}"#)
+                    } else if line.starts_with("POST") {
+                        (
+                            "201 Created",
+                            br#"{"post":{"id":"p-1","author":{"id":"u-xinhua"}}}"#,
+                        )
+                    } else {
+                        ("200 OK", br#"{"account":{"id":"u-xinhua"}}"#)
+                    };
+                    let mut out = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    out.extend_from_slice(body);
+                    if reader.get_mut().write_all(&out).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let h = Harness::start_with_upstream(upstream);
+    // A GET leaves a pooled connection behind (it was answered: it goes back to the pool).
+    let resp = h.raw(&request("GET", "/api/v1/accounts/u-xinhua", &[], b""));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let post = br#"{"title":"hello","content":"a walk by the river"}"#;
+    let resp = h.raw(&request(
+        "POST",
+        "/api/v1/posts",
+        &[
+            ("Authorization", "Bearer token-x"),
+            ("Content-Type", "application/json"),
+        ],
+        post,
+    ));
+    assert_eq!(resp.status, 502, "{}", resp.text());
+    assert_eq!(resp.json()["error"]["code"], "upstream.unavailable");
+    assert_eq!(
+        posts.load(Ordering::SeqCst),
+        1,
+        "the post went upstream twice"
+    );
+}
+
 #[test]
 fn non_json_responses_pass_untouched() {
     let h = Harness::start();
