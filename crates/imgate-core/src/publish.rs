@@ -116,8 +116,7 @@ impl Pointer {
                 // scanned as an unlisted one.
                 (Segment::Key(k), Value::Object(map)) => {
                     if let Some(v) = map.get(k) {
-                        path.push('/');
-                        push_escaped_key(path, k);
+                        push_key_segment(path, k);
                         walk(v, rest, path, out);
                     }
                 }
@@ -127,21 +126,20 @@ impl Pointer {
                         .ok()
                         .and_then(|i| items.get(i).map(|v| (i, v)))
                     {
-                        let _ = write!(path, "/{i}");
+                        push_index_segment(path, i);
                         walk(v, rest, path, out);
                     }
                 }
                 (Segment::Any, Value::Array(items)) => {
                     for (i, v) in items.iter().enumerate() {
-                        let _ = write!(path, "/{i}");
+                        push_index_segment(path, i);
                         walk(v, rest, path, out);
                         path.truncate(len);
                     }
                 }
                 (Segment::Any, Value::Object(map)) => {
                     for (k, v) in map {
-                        path.push('/');
-                        push_escaped_key(path, k);
+                        push_key_segment(path, k);
                         walk(v, rest, path, out);
                         path.truncate(len);
                     }
@@ -360,14 +358,21 @@ fn collect_strings<'a>(
     Ok(())
 }
 
-/// Appends `key` as a JSON pointer segment (`~` as `~0`, `/` as `~1`), copying it as is
-/// when it has neither (nearly always).
-fn push_escaped_key(path: &mut String, key: &str) {
+/// Appends `/key` as a JSON pointer segment (`~` as `~0`, `/` as `~1`), copying the key
+/// as is when it has neither (nearly always). With [`push_index_segment`], the one
+/// spelling of concrete paths that `resolve` and `collect_unlisted` share.
+fn push_key_segment(path: &mut String, key: &str) {
+    path.push('/');
     if key.contains(['~', '/']) {
         path.push_str(&key.replace('~', "~0").replace('/', "~1"));
     } else {
         path.push_str(key);
     }
+}
+
+/// Appends `/index`, written into the path itself (no temporary string per element).
+fn push_index_segment(path: &mut String, index: usize) {
+    let _ = write!(path, "/{index}");
 }
 
 /// Every string (and object key) not under a listed path.
@@ -385,8 +390,7 @@ fn collect_unlisted<'a>(
         Value::String(s) => out.push(s),
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                // Writing into the path itself: no temporary string per element.
-                let _ = write!(path, "/{i}");
+                push_index_segment(path, i);
                 collect_unlisted(v, path, listed, out);
                 path.truncate(len);
             }
@@ -394,8 +398,7 @@ fn collect_unlisted<'a>(
         Value::Object(map) => {
             for (k, v) in map {
                 out.push(k);
-                path.push('/');
-                push_escaped_key(path, k);
+                push_key_segment(path, k);
                 collect_unlisted(v, path, listed, out);
                 path.truncate(len);
             }
