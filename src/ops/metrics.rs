@@ -6,9 +6,11 @@
 
 use crate::config::Policy;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
 
 /// A lookup counter: metric name, help text, and how to read it from the stats.
 type LookupCounter = (
@@ -31,6 +33,61 @@ pub struct Metrics {
     reloads: IntCounterVec,
     last_reload_success: IntGauge,
     last_reload_time: IntGauge,
+    /// Series of the request path, resolved once per label set (see [`Hot`]).
+    hot: Arc<Hot>,
+}
+
+/// Route kinds the gateway reports (`RouteAction::kind`, and `default` for no route).
+const ROUTE_KINDS: [&str; 8] = [
+    "default",
+    "pass",
+    "deny",
+    "register",
+    "register+mark",
+    "publish",
+    "publish+mark",
+    "mark",
+];
+
+/// Statuses whose per-kind request counters are kept resolved.
+const HOT_STATUSES: [u16; 10] = [200, 201, 204, 304, 400, 401, 403, 404, 413, 422];
+
+/// The request path's series for the common label values, each resolved on first use:
+/// `with_label_values` hashes its labels and takes a lock on every call. Lazily, so a
+/// series appears in the exposition only once it has been observed, as before.
+#[derive(Default)]
+struct Hot {
+    duration: [OnceLock<Histogram>; ROUTE_KINDS.len()],
+    upstream_duration: [OnceLock<Histogram>; ROUTE_KINDS.len()],
+    body_bytes: [OnceLock<Histogram>; ROUTE_KINDS.len()],
+    requests: [[OnceLock<IntCounter>; HOT_STATUSES.len()]; ROUTE_KINDS.len()],
+    /// `pass` and `allow`.
+    decisions: [OnceLock<IntCounter>; 2],
+}
+
+fn kind_index(kind: &str) -> Option<usize> {
+    ROUTE_KINDS.iter().position(|k| *k == kind)
+}
+
+fn slot<T>(series: &[OnceLock<T>], kind: Option<usize>) -> Option<&OnceLock<T>> {
+    series.get(kind?)
+}
+
+/// The series of `vec` for `labels`, through `slot` when there is one.
+fn resolved<'s, T: prometheus::core::MetricVecBuilder>(
+    slot: Option<&'s OnceLock<T::M>>,
+    vec: &prometheus::core::MetricVec<T>,
+    labels: &[&str],
+) -> std::borrow::Cow<'s, T::M>
+where
+    T::M: Clone,
+{
+    match slot {
+        Some(slot) => {
+            std::borrow::Cow::Borrowed(slot.get_or_init(|| vec.with_label_values(labels)))
+        }
+        None => std::borrow::Cow::Owned(vec.with_label_values(labels)),
+    }
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -126,6 +183,7 @@ impl Metrics {
             reloads,
             last_reload_success,
             last_reload_time,
+            hot: Arc::default(),
         })
     }
 
@@ -138,25 +196,43 @@ impl Metrics {
         total_seconds: f64,
         upstream_seconds: Option<f64>,
     ) {
+        let kind = kind_index(route_kind);
         let mut buf = itoa::Buffer::new();
-        self.requests
-            .with_label_values(&[route_kind, buf.format(status)])
-            .inc();
-        self.decisions.with_label_values(&[decision]).inc();
-        self.duration
-            .with_label_values(&[route_kind])
-            .observe(total_seconds);
+        let status_slot = kind.and_then(|k| {
+            let i = HOT_STATUSES.iter().position(|s| *s == status)?;
+            Some(&self.hot.requests[k][i])
+        });
+        resolved(
+            status_slot,
+            &self.requests,
+            &[route_kind, buf.format(status)],
+        )
+        .inc();
+        let decision_slot = match decision {
+            "pass" => Some(&self.hot.decisions[0]),
+            "allow" => Some(&self.hot.decisions[1]),
+            _ => None,
+        };
+        resolved(decision_slot, &self.decisions, &[decision]).inc();
+        resolved(
+            slot(&self.hot.duration, kind),
+            &self.duration,
+            &[route_kind],
+        )
+        .observe(total_seconds);
         if let Some(upstream) = upstream_seconds {
-            self.upstream_duration
-                .with_label_values(&[route_kind])
-                .observe(upstream);
+            resolved(
+                slot(&self.hot.upstream_duration, kind),
+                &self.upstream_duration,
+                &[route_kind],
+            )
+            .observe(upstream);
         }
     }
 
     pub fn observe_body(&self, route_kind: &str, bytes: usize) {
-        self.body_bytes
-            .with_label_values(&[route_kind])
-            .observe(bytes as f64);
+        let slot = slot(&self.hot.body_bytes, kind_index(route_kind));
+        resolved(slot, &self.body_bytes, &[route_kind]).observe(bytes as f64);
     }
 
     pub fn upstream_error(&self, kind: &str) {
@@ -271,5 +347,52 @@ impl Metrics {
             }
         }
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exposition(m: &Metrics) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&m.registry.gather(), &mut out)
+            .expect("encodes");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn resolved_and_looked_up_series_count_alike() {
+        let m = Metrics::new().expect("metrics");
+        // Hot label values (kept resolved) and cold ones (looked up each time), twice each.
+        for _ in 0..2 {
+            m.observe_request("pass", 200, "pass", 0.001, Some(0.0005));
+            m.observe_request("pass", 599, "upstream.odd", 0.002, None);
+            m.observe_request("embedder-kind", 200, "allow", 0.003, None);
+            m.observe_body("publish", 100);
+            m.observe_body("embedder-kind", 100);
+        }
+        let text = exposition(&m);
+        for line in [
+            r#"imgate_requests_total{route_kind="pass",status="200"} 2"#,
+            r#"imgate_requests_total{route_kind="pass",status="599"} 2"#,
+            r#"imgate_requests_total{route_kind="embedder-kind",status="200"} 2"#,
+            r#"imgate_decisions_total{reason="pass"} 2"#,
+            r#"imgate_decisions_total{reason="allow"} 2"#,
+            r#"imgate_decisions_total{reason="upstream.odd"} 2"#,
+            r#"imgate_request_duration_seconds_count{route_kind="pass"} 4"#,
+            r#"imgate_request_duration_seconds_count{route_kind="embedder-kind"} 2"#,
+            r#"imgate_upstream_duration_seconds_count{route_kind="pass"} 2"#,
+            r#"imgate_request_body_bytes_count{route_kind="publish"} 2"#,
+            r#"imgate_request_body_bytes_count{route_kind="embedder-kind"} 2"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
+        }
+        // Series appear only once observed.
+        assert!(!text.contains(r#"route_kind="register""#), "{text}");
     }
 }

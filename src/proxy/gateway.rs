@@ -106,7 +106,7 @@ impl ProxyHttp for Gateway {
 
     /// pingora's error logs name the request with this; mask personal numbers in it.
     fn request_summary(&self, session: &Session, _ctx: &ImgateCtx) -> String {
-        imgate_core::mask::mask_digits_in(&session.as_ref().request_summary())
+        imgate_core::mask::mask_digits_in(&session.as_ref().request_summary()).into_owned()
     }
 
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut ImgateCtx) {

@@ -14,6 +14,7 @@ use crate::config::schema::{Action, MethodOverridePolicy};
 use crate::config::{EnforcedRules, Policy, RouteAction};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
+use http::HeaderName;
 use imgate_core::decision::Rejection;
 use imgate_core::path::{canonicalize, PathError};
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -27,10 +28,11 @@ use std::time::{Duration, Instant};
 /// Headers some frameworks honour to turn one method into another (a POST that the
 /// upstream treats as PUT, or a GET it treats as POST): they would let a request reach
 /// an enforced handler under an un-enforced method.
-pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
-    "x-http-method-override",
-    "x-method-override",
-    "x-http-method",
+/// Names are pre-parsed: looking a `&str` up parses it on every request.
+pub const METHOD_OVERRIDE_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-http-method-override"),
+    HeaderName::from_static("x-method-override"),
+    HeaderName::from_static("x-http-method"),
 ];
 
 /// The embeddable gateway: holds the live policy and applies it.
@@ -158,8 +160,16 @@ impl Imgate {
         ctx.policy = Some(policy.clone());
         let verdict = match self.decide(session, ctx, &policy) {
             Ok(Some(rules)) => {
-                let inspected =
-                    inspect::inspect_request(session, &policy, rules, &mut ctx.inspection).await;
+                // Boxed: the inspection's future (body read, lookups) is large, and every
+                // request's `request_filter` future would otherwise be built at its size
+                // and copied, passthrough requests included.
+                let inspected = Box::pin(inspect::inspect_request(
+                    session,
+                    &policy,
+                    rules,
+                    &mut ctx.inspection,
+                ))
+                .await;
                 if inspected.is_ok() {
                     ctx.outcome = Outcome::Allowed;
                 }
@@ -203,7 +213,8 @@ impl Imgate {
                 "the gateway's own exchange is not enabled",
             ));
         };
-        match self.try_exchange(&own, session, ctx, peer).await {
+        // Boxed for the same reason as the inspection: callers' futures stay small.
+        match Box::pin(self.try_exchange(&own, session, ctx, peer)).await {
             Ok(()) => Ok(()),
             Err(e) => {
                 if session.response_written().is_some() {
@@ -372,7 +383,7 @@ impl Imgate {
         policy: &'p Policy,
     ) -> Result<Option<&'p EnforcedRules>, Rejection> {
         let header = session.req_header();
-        let method = header.method.as_str().to_owned();
+        let method = header.method.as_str();
         // Route on the bytes the upstream will receive (pingora forwards the raw request
         // target), not on the parsed URI, which normalises some spellings away.
         let raw_target = header.raw_path();
@@ -402,7 +413,7 @@ impl Imgate {
         if policy.method_override == MethodOverridePolicy::Reject {
             if let Some(name) = METHOD_OVERRIDE_HEADERS
                 .iter()
-                .find(|h| header.headers.contains_key(**h))
+                .find(|h| header.headers.contains_key(*h))
             {
                 return Err(Rejection::new(
                     400,
@@ -412,7 +423,7 @@ impl Imgate {
             }
         }
 
-        let Some(found) = policy.routes.find(&method, &canonical) else {
+        let Some(found) = policy.routes.find(method, &canonical) else {
             return match policy.default_action {
                 Action::Pass => Ok(None),
                 Action::Deny => Err(denied()),
@@ -465,7 +476,7 @@ impl Imgate {
     ) -> Result<()> {
         upstream_request.insert_header("x-request-id", ctx.request_id.as_str())?;
         if let Some(addr) = session.client_addr().and_then(|a| a.as_inet()) {
-            let ip = addr.ip().to_string();
+            let ip = ip_text(addr.ip());
             let forwarded = match upstream_request.headers.get("x-forwarded-for") {
                 Some(existing) => format!("{}, {ip}", String::from_utf8_lossy(existing.as_bytes())),
                 None => ip,
@@ -476,7 +487,7 @@ impl Imgate {
         upstream_request.insert_header("x-forwarded-proto", proto)?;
         if let Some(policy) = &ctx.policy {
             if policy.method_override == MethodOverridePolicy::Strip {
-                for name in METHOD_OVERRIDE_HEADERS {
+                for name in &METHOD_OVERRIDE_HEADERS {
                     upstream_request.remove_header(name);
                 }
             }
@@ -745,7 +756,29 @@ fn request_id(header: &RequestHeader) -> String {
             return String::from_utf8_lossy(bytes).into_owned();
         }
     }
-    uuid::Uuid::new_v4().to_string()
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut text)
+        .to_owned()
+}
+
+/// An IP address as text; IPv4 without the formatting machinery (once per request).
+fn ip_text(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut text = String::with_capacity(15);
+            let mut buf = itoa::Buffer::new();
+            for (i, octet) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    text.push('.');
+                }
+                text.push_str(buf.format(*octet));
+            }
+            text
+        }
+        std::net::IpAddr::V6(_) => ip.to_string(),
+    }
 }
 
 /// Maps a proxying failure to the JSON error the client gets; `None` when the client
@@ -801,4 +834,49 @@ fn upstream_rejection(error: &Error) -> Option<Rejection> {
             "the upstream server could not be reached or sent an invalid response; try again later",
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn ip_text_writes_addresses_as_std_does() {
+        let mut addresses: Vec<IpAddr> = vec![
+            Ipv4Addr::new(0, 0, 0, 0).into(),
+            Ipv4Addr::new(127, 0, 0, 1).into(),
+            Ipv4Addr::new(255, 255, 255, 255).into(),
+            Ipv6Addr::LOCALHOST.into(),
+            "2001:db8::8a2e:370:7334".parse().expect("v6"),
+            "::ffff:10.1.2.3".parse().expect("mapped"),
+        ];
+        addresses.extend((0..=255u8).map(|o| IpAddr::from([o, 255 - o, o / 3, 9])));
+        for ip in addresses {
+            assert_eq!(ip_text(ip), ip.to_string());
+        }
+    }
+
+    #[test]
+    fn request_ids_are_kept_when_plain_and_made_otherwise() {
+        let with = |value: &str| {
+            let mut h = RequestHeader::build("GET", b"/", None).expect("header");
+            h.insert_header("x-request-id", value).expect("value");
+            request_id(&h)
+        };
+        assert_eq!(with("abc-123_x.y:z"), "abc-123_x.y:z");
+        for refused in ["has space", "quote\"", &"a".repeat(129)] {
+            let made = with(refused);
+            assert_ne!(made, refused);
+            assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");
+        }
+        let h = RequestHeader::build("GET", b"/", None).expect("header");
+        let made = request_id(&h);
+        assert_eq!(made.len(), 36);
+        assert_eq!(
+            uuid::Uuid::parse_str(&made).map(|u| u.get_version_num()),
+            Ok(4)
+        );
+        assert_eq!(made, made.to_lowercase());
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::UpstreamSettings;
 use pingora::lb::selection::RoundRobin;
-use pingora::lb::{health_check::TcpHealthCheck, LoadBalancer};
+use pingora::lb::{health_check::TcpHealthCheck, Backend, LoadBalancer};
 use pingora::services::background::{background_service, GenBackgroundService};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
@@ -15,6 +15,8 @@ pub type HealthCheckService = GenBackgroundService<LoadBalancer<RoundRobin>>;
 /// The upstream pool and how to connect to it.
 pub struct Upstreams {
     balancer: Arc<LoadBalancer<RoundRobin>>,
+    /// The only upstream, when there is one: no selection (and no health check) to do.
+    single: Option<Backend>,
     settings: UpstreamSettings,
 }
 
@@ -34,8 +36,13 @@ impl Upstreams {
         } else {
             (Arc::new(balancer), None)
         };
+        let single = match balancer.backends().get_backend().iter().collect::<Vec<_>>()[..] {
+            [only] if settings.addresses.len() == 1 => Some(only.clone()),
+            _ => None,
+        };
         let upstreams = Upstreams {
             balancer,
+            single,
             settings: settings.clone(),
         };
         Ok((upstreams, service))
@@ -43,10 +50,13 @@ impl Upstreams {
 
     /// Picks a healthy upstream and describes how to reach it.
     pub fn peer(&self) -> Result<Box<HttpPeer>> {
-        let backend = self
-            .balancer
-            .select(b"", 256)
-            .ok_or_else(|| Error::explain(ErrorType::ConnectNoRoute, "no healthy upstream"))?;
+        let backend = match &self.single {
+            Some(only) => only.clone(),
+            None => self
+                .balancer
+                .select(b"", 256)
+                .ok_or_else(|| Error::explain(ErrorType::ConnectNoRoute, "no healthy upstream"))?,
+        };
         let mut peer = HttpPeer::new(backend, self.settings.tls, self.settings.sni.clone());
         let options = &mut peer.options;
         options.connection_timeout = Some(self.settings.connect_timeout);

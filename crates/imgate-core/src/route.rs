@@ -6,6 +6,7 @@
 //! still recognised (and then refused by the caller) instead of slipping past it.
 
 use crate::path::CanonicalPath;
+use std::borrow::Cow;
 
 /// Which methods a route applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +161,16 @@ impl<T> RouteTable<T> {
                 .collect();
             return self.pick(*m.value, method, params, true);
         }
-        let folded = path.path.to_lowercase();
+        // Most paths are lower case already: then they are their own folding.
+        let folded = if path
+            .path
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        {
+            Cow::Owned(path.path.to_lowercase())
+        } else {
+            Cow::Borrowed(path.path.as_str())
+        };
         let m = self.folded.at(&folded).ok()?;
         let params = m
             .params

@@ -104,11 +104,15 @@ impl UpstreamExchange {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (mut upstream, reused) = self
-                .connector
-                .get_http_session(peer)
-                .await
-                .map_err(|e| e.into_up())?;
+            // A pooled connection first. Connecting (TCP, maybe TLS) is a future of
+            // several KiB: boxed and built only when the pool is empty, so the common
+            // path does not build and copy it.
+            let (mut upstream, reused) = match self.connector.reused_http_session(peer).await {
+                Some(pooled) => (pooled, true),
+                None => Box::pin(self.connector.get_http_session(peer))
+                    .await
+                    .map_err(|e| e.into_up())?,
+            };
             upstream.read_timeout = peer.options.read_timeout;
             upstream.write_timeout = peer.options.write_timeout;
             let retry_possible = may_retry(reused, attempt, &method);
