@@ -7,6 +7,8 @@
 //!
 //! A bench crate root looks for modules beside it, hence the `#[path]`s into `benches/load/`.
 
+#[path = "load/callgrind.rs"]
+mod callgrind;
 #[path = "load/chart.rs"]
 mod chart;
 #[path = "load/check.rs"]
@@ -86,6 +88,8 @@ struct Lab {
     pingora: Server,
     imgate: Server,
     rules: Rules,
+    /// With `--instructions`: the servers run under callgrind.
+    callgrind: Option<callgrind::Callgrind>,
 }
 
 fn run(args: cli::Args) -> Result<ExitCode, String> {
@@ -112,7 +116,7 @@ fn run(args: cli::Args) -> Result<ExitCode, String> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/imgate.toml"));
 
     let lab;
-    let (targets, demo, rules) = match &args.target {
+    let (targets, demo, rules, counter) = match &args.target {
         Some(url) => {
             let text = std::fs::read_to_string(&config)
                 .map_err(|e| format!("{}: {e}", config.display()))?;
@@ -124,20 +128,26 @@ fn run(args: cli::Args) -> Result<ExitCode, String> {
                 proxy: None,
                 upstream: None,
             };
-            (vec![target], None, Rules::from_config(&text)?)
+            (vec![target], None, Rules::from_config(&text)?, None)
         }
         None => {
             lab = start_lab(
                 &config,
                 args.threads,
                 pin.then_some(args.server_cpus.as_str()),
+                args.instructions,
             )?;
             let targets = vec![
                 Target::managed(TargetKind::Direct, &lab.demo, None),
                 Target::managed(TargetKind::Pingora, &lab.pingora, Some(&lab.demo)),
                 Target::managed(TargetKind::Imgate, &lab.imgate, Some(&lab.demo)),
             ];
-            (targets, Some(lab.demo.addr), lab.rules)
+            (
+                targets,
+                Some(lab.demo.addr),
+                lab.rules,
+                lab.callgrind.as_ref(),
+            )
         }
     };
     println!(
@@ -151,6 +161,9 @@ fn run(args: cli::Args) -> Result<ExitCode, String> {
         }
     );
     println!("rules in the measured config: {rules:?}");
+    if counter.is_some() {
+        println!("counting instructions: servers under valgrind's callgrind");
+    }
 
     let run_tag = run_tag();
     let usernames = Arc::new(AtomicU64::new(0));
@@ -160,16 +173,28 @@ fn run(args: cli::Args) -> Result<ExitCode, String> {
         rules,
         run_tag,
         usernames,
+        counter,
     };
     runtime.block_on(bench.all(&targets, &pinning))
 }
 
 /// Starts the demo server, the pingora baseline and imgate (in that order, each awaited).
-fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, String> {
+/// With `instructions`, each runs under callgrind.
+fn start_lab(
+    config: &Path,
+    threads: usize,
+    cpus: Option<&str>,
+    instructions: bool,
+) -> Result<Lab, String> {
     let dir = tempfile::Builder::new()
         .prefix("imgate-load-")
         .tempdir()
         .map_err(|e| format!("temp dir: {e}"))?;
+    let callgrind = match instructions {
+        true => Some(callgrind::Callgrind::new(dir.path())?),
+        false => None,
+    };
+    let wrapper = |name: &str| callgrind.as_ref().map_or(Vec::new(), |c| c.prefix(name));
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_imgate"));
     let demo_addr = procs::free_addr()?;
     let pingora_addr = procs::free_addr()?;
@@ -214,7 +239,15 @@ fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, S
     if publishers.is_file() {
         demo_args.extend(["--publishers".into(), publishers.display().to_string()]);
     }
-    let demo = Server::start("demo", &exe, &demo_args, cpus, demo_addr, dir.path())?;
+    let demo = Server::start(
+        "demo",
+        &exe,
+        &demo_args,
+        cpus,
+        &wrapper("demo"),
+        demo_addr,
+        dir.path(),
+    )?;
     let pingora = Server::start(
         "pingora",
         &exe,
@@ -230,6 +263,7 @@ fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, S
             write_buffer.to_string(),
         ],
         cpus,
+        &wrapper("pingora"),
         pingora_addr,
         dir.path(),
     )?;
@@ -242,6 +276,7 @@ fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, S
             config_path.display().to_string(),
         ],
         cpus,
+        &wrapper("imgate"),
         imgate_addr,
         dir.path(),
     )?;
@@ -251,6 +286,7 @@ fn start_lab(config: &Path, threads: usize, cpus: Option<&str>) -> Result<Lab, S
         pingora,
         imgate,
         rules,
+        callgrind,
     })
 }
 
@@ -261,6 +297,8 @@ struct Bench<'a> {
     rules: Rules,
     run_tag: String,
     usernames: Arc<AtomicU64>,
+    /// Counts the servers' instructions (`--instructions`).
+    counter: Option<&'a callgrind::Callgrind>,
 }
 
 impl Bench<'_> {
@@ -406,13 +444,21 @@ impl Bench<'_> {
             .collect();
         let sampler = async {
             tokio::time::sleep(plan.warmup).await;
+            let zeroed = self.zero_counters(target);
             let before = CpuSample::take(target);
             tokio::time::sleep(plan.measure).await;
-            (before, CpuSample::take(target))
+            let after = CpuSample::take(target);
+            let counted = zeroed.and_then(|()| self.read_counters(target));
+            (before, after, counted)
         };
-        let (tally, (before, after)) =
+        let (tally, (before, after, counted)) =
             tokio::join!(generator::run(target.addr, workload, expect, plan), sampler);
         let tally = tally?;
+        let (proxy_instructions, upstream_instructions) = counted?;
+        let instructions_per_req = |n: Option<u64>| {
+            n.filter(|_| tally.requests > 0)
+                .map(|n| n as f64 / tally.requests as f64)
+        };
         let per_req = |a: Option<Duration>, b: Option<Duration>| {
             let used = b?.checked_sub(a?)?;
             (tally.requests > 0).then(|| used.as_secs_f64() * 1e6 / tally.requests as f64)
@@ -436,9 +482,33 @@ impl Bench<'_> {
                 .zip(before.client)
                 .and_then(|(a, b)| a.checked_sub(b))
                 .map(|d| d.as_secs_f64() / plan.measure.as_secs_f64().max(1e-9)),
+            proxy_instructions_per_req: instructions_per_req(proxy_instructions),
+            upstream_instructions_per_req: instructions_per_req(upstream_instructions),
             tally,
             window: plan.measure,
         })
+    }
+
+    /// With `--instructions`: zeroes the counters of the target's processes.
+    fn zero_counters(&self, target: &Target<'_>) -> Result<(), String> {
+        let Some(counter) = self.counter else {
+            return Ok(());
+        };
+        for server in [target.proxy, target.upstream].into_iter().flatten() {
+            counter.zero(server.pid())?;
+        }
+        Ok(())
+    }
+
+    /// With `--instructions`: the instructions the target's proxy and upstream executed since
+    /// [`Bench::zero_counters`] (proxy first; `None` without a counter or without a proxy).
+    fn read_counters(&self, target: &Target<'_>) -> Result<(Option<u64>, Option<u64>), String> {
+        let Some(counter) = self.counter else {
+            return Ok((None, None));
+        };
+        let read =
+            |server: Option<&Server>| server.map(|s| counter.dump(s.name, s.pid())).transpose();
+        Ok((read(target.proxy)?, read(target.upstream)?))
     }
 
     /// Measures the passthrough request with wrk too, for the generator's validation.

@@ -93,6 +93,13 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,
 
+    /// Count instructions: run the three servers under valgrind's callgrind and report, per
+    /// measurement, the instructions each process executed per request, and the ratios they
+    /// predict. Deterministic where timings are noisy; leaves out the kernel. The servers run
+    /// tens of times slower: use few connections and a longer warm-up (BENCHMARKS.md).
+    #[arg(long, conflicts_with = "target")]
+    pub instructions: bool,
+
     /// Per-request timeout (a request that takes longer counts as a transport error).
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub timeout: Duration,

@@ -26,13 +26,15 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `exe args...` (pinned to `cpus` when given), logging to `log_dir/NAME.log`, and
-    /// waits until `addr` accepts connections.
+    /// Starts `exe args...` (pinned to `cpus` when given, behind the command `wrapper` when
+    /// there is one), logging to `log_dir/NAME.log`, and waits until `addr` accepts
+    /// connections.
     pub fn start(
         name: &'static str,
         exe: &Path,
         args: &[String],
         cpus: Option<&str>,
+        wrapper: &[String],
         addr: SocketAddr,
         log_dir: &Path,
     ) -> Result<Server, String> {
@@ -41,15 +43,15 @@ impl Server {
         let err = out
             .try_clone()
             .map_err(|e| format!("{}: {e}", log.display()))?;
-        let mut command = match cpus {
-            Some(cpus) => {
-                let mut c = Command::new("taskset");
-                c.arg("-c").arg(cpus).arg(exe);
-                c
-            }
-            None => Command::new(exe),
-        };
+        let mut line: Vec<std::ffi::OsString> = Vec::new();
+        if let Some(cpus) = cpus {
+            line.extend(["taskset".into(), "-c".into(), cpus.into()]);
+        }
+        line.extend(wrapper.iter().map(Into::into));
+        line.push(exe.into());
+        let mut command = Command::new(&line[0]);
         command
+            .args(&line[1..])
             .args(args)
             .stdin(Stdio::null())
             .stdout(out)
@@ -66,7 +68,12 @@ impl Server {
             child,
             log,
         };
-        server.wait_ready()?;
+        let timeout = if wrapper.is_empty() {
+            READY_TIMEOUT
+        } else {
+            crate::callgrind::READY_TIMEOUT
+        };
+        server.wait_ready(timeout)?;
         Ok(server)
     }
 
@@ -74,8 +81,8 @@ impl Server {
         self.child.id()
     }
 
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + READY_TIMEOUT;
+    fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
@@ -89,7 +96,7 @@ impl Server {
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "{} did not accept connections on {} within {READY_TIMEOUT:?}; its log:\n{}",
+                    "{} did not accept connections on {} within {timeout:?}; its log:\n{}",
                     self.name,
                     self.addr,
                     self.log_tail()

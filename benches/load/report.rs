@@ -26,6 +26,10 @@ pub struct Measurement {
     /// The generator's CPU use over the run, as a fraction of one core (near 1.0 means the
     /// generator may be the bottleneck).
     pub client_cpu_share: Option<f64>,
+    /// With `--instructions`: instructions the proxy and the demo server executed per request
+    /// answered in the measured window (callgrind; user space only).
+    pub proxy_instructions_per_req: Option<f64>,
+    pub upstream_instructions_per_req: Option<f64>,
 }
 
 impl Measurement {
@@ -85,6 +89,10 @@ impl Measurement {
             "server_cpu_us_per_req": self.server_cpu_us_per_req.map(|v| round(v, 1)),
             "proxy_cpu_us_per_req": self.proxy_cpu_us_per_req.map(|v| round(v, 1)),
             "client_cpu_share": self.client_cpu_share.map(|v| round(v, 2)),
+            "instructions_per_req": {
+                "proxy": self.proxy_instructions_per_req.map(|v| round(v, 0)),
+                "upstream": self.upstream_instructions_per_req.map(|v| round(v, 0)),
+            },
             "samples": t.samples,
         })
     }
@@ -117,6 +125,26 @@ impl ScenarioResult {
     pub fn cpu_ratio(&self, baseline: &str) -> Option<f64> {
         let gateway = self.get("imgate")?.server_cpu_us_per_req?;
         let base = self.get(baseline)?.server_cpu_us_per_req?;
+        (gateway > 0.0).then(|| base / gateway)
+    }
+
+    /// With `--instructions`: `baseline`'s instructions per request over imgate's, the proxy
+    /// alone (how much more work imgate's own process does per request).
+    pub fn proxy_instruction_ratio(&self, baseline: &str) -> Option<f64> {
+        let gateway = self.get("imgate")?.proxy_instructions_per_req?;
+        let base = self.get(baseline)?.proxy_instructions_per_req?;
+        (gateway > 0.0).then(|| base / gateway)
+    }
+
+    /// With `--instructions`: the throughput ratio the instruction counts predict when the
+    /// servers share one core, i.e. `baseline`'s instructions per request (proxy plus demo
+    /// server) over imgate's. Leaves out the kernel's share of each request.
+    pub fn instruction_ratio(&self, baseline: &str) -> Option<f64> {
+        let total = |m: &Measurement| {
+            Some(m.upstream_instructions_per_req? + m.proxy_instructions_per_req.unwrap_or(0.0))
+        };
+        let gateway = total(self.get("imgate")?)?;
+        let base = total(self.get(baseline)?)?;
         (gateway > 0.0).then(|| base / gateway)
     }
 
@@ -227,6 +255,32 @@ impl ScenarioResult {
             fmt(self.normalized_cpu_ratio("pingora")),
             fmt(self.normalized_cpu_ratio("direct"))
         );
+        if self
+            .measurements
+            .iter()
+            .any(|m| m.upstream_instructions_per_req.is_some())
+        {
+            let k = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.1}k", v / 1e3));
+            let per_target: Vec<String> = self
+                .measurements
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} proxy {} + demo {}",
+                        m.target,
+                        k(m.proxy_instructions_per_req),
+                        k(m.upstream_instructions_per_req)
+                    )
+                })
+                .collect();
+            println!("  instructions per request: {}", per_target.join("; "));
+            println!(
+                "  by instructions: imgate/pingora {} (proxy alone {}), imgate/direct {}",
+                fmt(self.instruction_ratio("pingora")),
+                fmt(self.proxy_instruction_ratio("pingora")),
+                fmt(self.instruction_ratio("direct"))
+            );
+        }
         if !self.round_ratios.is_empty() {
             let rounds: Vec<String> = self
                 .round_ratios
@@ -301,6 +355,22 @@ pub fn json_report(
             ]
         })
         .collect();
+    let instruction_ratios: Map<String, Value> = results
+        .iter()
+        .filter(|r| r.instruction_ratio("pingora").is_some())
+        .flat_map(|r| {
+            [
+                (
+                    format!("{}_vs_pingora", r.id),
+                    opt(r.instruction_ratio("pingora")),
+                ),
+                (
+                    format!("{}_proxy_vs_pingora", r.id),
+                    opt(r.proxy_instruction_ratio("pingora")),
+                ),
+            ]
+        })
+        .collect();
     let goals: Map<String, Value> = GOALS
         .iter()
         .map(|(id, goal)| {
@@ -336,6 +406,7 @@ pub fn json_report(
         "ratios": ratios,
         "cpu_ratios": cpu_ratios,
         "normalized_cpu_ratios": normalized_cpu_ratios,
+        "instruction_ratios": instruction_ratios,
         "goals": goals,
         "scenarios": scenarios,
         "settings": {

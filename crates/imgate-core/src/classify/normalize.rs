@@ -431,31 +431,31 @@ impl Emitter<'_> {
     #[inline]
     fn ascii_run(&mut self, input: &str, start: usize) -> usize {
         let bytes = input.as_bytes();
-        // Find the end first, then count words over the run without branches.
+        // One pass finds the end and counts the words (a word starts where an alphanumeric
+        // byte follows a non-alphanumeric one), without branches for the counting.
         let mut prev_space = self.prev_space || self.out.text.is_empty();
+        let mut prev_alnum = self.prev_alnum;
+        let mut words = 0u32;
+        let mut any = false;
         let mut i = start;
         while let Some(&b) = bytes.get(i) {
-            if ASCII_CLASS[usize::from(b)] & GRAPHIC != 0 {
+            let class = ASCII_CLASS[usize::from(b)];
+            if class & GRAPHIC != 0 {
                 prev_space = false;
             } else if b == b' ' && !prev_space {
                 prev_space = true;
             } else {
                 break;
             }
+            let a = class & ALNUM != 0;
+            words += u32::from(a & !prev_alnum);
+            any |= a;
+            prev_alnum = a;
             i += 1;
         }
         let Some(run) = input.get(start..i).filter(|r| !r.is_empty()) else {
             return start;
         };
-        let mut prev_alnum = self.prev_alnum;
-        let mut words = 0u32;
-        let mut any = false;
-        for &b in run.as_bytes() {
-            let a = ASCII_CLASS[usize::from(b)] & ALNUM != 0;
-            words += u32::from(a & !prev_alnum);
-            any |= a;
-            prev_alnum = a;
-        }
         let from = self.out.text.len();
         self.out.text.push_str(run);
         if let Some(t) = self.out.text.get_mut(from..) {
