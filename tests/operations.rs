@@ -266,3 +266,35 @@ fn captured_output_never_holds_a_full_id_or_phone_number() {
         );
     }
 }
+
+/// SIGTERM stops the gateway gracefully: it exits 0, and the audit lines of the last
+/// requests are in its output (the audit writer is flushed and joined after the server).
+#[test]
+fn a_stopped_gateway_exits_cleanly_with_its_audit_lines_written() {
+    let mut h = Harness::start_with(|t| {
+        *t = t.replace("grace_period = \"5s\"", "grace_period = \"1s\"");
+    });
+    for i in 0..20 {
+        let body = json!({"username": format!("stop{i}"), "password": "pw", "real_name": "张三",
+            "id_number": "11010519491231002X", "phone": "13800138000",
+            "agreement": {"accepted": true, "version": "2014-08"}});
+        let resp = h.raw(&request(
+            "POST",
+            "/api/v1/accounts",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        ));
+        assert_eq!(resp.status, 201, "{}", resp.text());
+    }
+    let code = h.stop_gateway("TERM", Duration::from_secs(30));
+    assert_eq!(code, Some(0), "exit code after SIGTERM; log:\n{}", h.logs());
+    let logs = h.logs();
+    let audited = logs
+        .lines()
+        .filter(|l| {
+            l.contains("\"route\":\"register-json\"") && l.contains("\"decision\":\"allow\"")
+        })
+        .count();
+    assert_eq!(audited, 20, "one audit line per registration:\n{logs}");
+    assert!(logs.contains("imgate stopped"), "{logs}");
+}

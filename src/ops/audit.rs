@@ -5,7 +5,9 @@ use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 /// One enforced decision.
 #[derive(Debug, Serialize)]
@@ -29,26 +31,102 @@ pub struct AuditRecord<'a> {
     pub fields: &'a [imgate_core::register::MaskedField],
 }
 
-/// Where audit lines go.
-pub enum AuditLog {
-    Off,
-    Stdout,
-    File(Mutex<RotatingFile>),
+/// How many encoded lines may wait for the writer thread. When they are all taken (the
+/// output is slower than the traffic), requests wait for room, as they waited for the
+/// write itself before: audit lines are never dropped.
+const QUEUE_LINES: usize = 4096;
+
+/// How long the writer lets lines gather after the first of a batch: about the most an
+/// audit line waits before it is written.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Where audit lines go. Lines are encoded on the request's thread and written by a
+/// thread of their own, in batches (see [`write_batches`]): a slow stdout reader or disk
+/// then delays no request until the queue is full, and the lines of a busy few
+/// milliseconds cost one write, not one per request.
+pub struct AuditLog {
+    writer: Option<Writer>,
+}
+
+/// The writer thread and the way to it.
+struct Writer {
+    lines: SyncSender<Message>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+enum Message {
+    Line(Vec<u8>),
+    /// Write what came before, flush, and stop.
+    Close,
+}
+
+/// An output the writer thread writes lines to.
+pub trait AuditSink: Send + 'static {
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()>;
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+/// Standard output, buffered: a batch of lines leaves in one write.
+struct StdoutSink(io::BufWriter<io::Stdout>);
+
+impl AuditSink for StdoutSink {
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        self.0.write_all(line)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AuditLog::Off => "AuditLog::Off",
-            AuditLog::Stdout => "AuditLog::Stdout",
-            AuditLog::File(_) => "AuditLog::File",
+        f.write_str(match self.writer {
+            None => "AuditLog::Off",
+            Some(_) => "AuditLog::On",
         })
     }
 }
 
 impl AuditLog {
-    /// Writes one record as a JSON line. Failures are logged, never fatal to the request.
+    /// No audit log.
+    pub fn off() -> AuditLog {
+        AuditLog { writer: None }
+    }
+
+    /// Audit lines on standard output.
+    pub fn stdout() -> io::Result<AuditLog> {
+        Self::to_sink(StdoutSink(io::BufWriter::with_capacity(
+            64 * 1024,
+            io::stdout(),
+        )))
+    }
+
+    /// Audit lines in a size-rotated file.
+    pub fn file(file: RotatingFile) -> io::Result<AuditLog> {
+        Self::to_sink(file)
+    }
+
+    /// Audit lines written to `sink` by a thread of their own.
+    pub fn to_sink(mut sink: impl AuditSink) -> io::Result<AuditLog> {
+        let (lines, queue) = mpsc::sync_channel::<Message>(QUEUE_LINES);
+        let thread = std::thread::Builder::new()
+            .name("imgate-audit".into())
+            .spawn(move || {
+                write_batches(&queue, &mut sink);
+            })?;
+        Ok(AuditLog {
+            writer: Some(Writer {
+                lines,
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    /// Queues one record as a JSON line. Failures are logged, never fatal to the request.
     pub fn write(&self, record: &AuditRecord<'_>) {
+        let Some(writer) = &self.writer else {
+            return;
+        };
         let mut line = match serde_json::to_vec(record) {
             Ok(line) => line,
             Err(e) => {
@@ -57,24 +135,73 @@ impl AuditLog {
             }
         };
         line.push(b'\n');
-        let result = match self {
-            AuditLog::Off => Ok(()),
-            AuditLog::Stdout => io::stdout().lock().write_all(&line),
-            AuditLog::File(file) => match file.lock() {
-                Ok(mut file) => file.write_line(&line),
-                Err(_) => Err(io::Error::other("audit log lock poisoned")),
-            },
-        };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "cannot write the audit log");
+        if writer.lines.send(Message::Line(line)).is_err() {
+            tracing::warn!("the audit log is closed: a record was not written");
         }
+    }
+
+    /// Writes every queued line, flushes and stops the writer. Called when the server has
+    /// stopped (and on drop); later records are not written.
+    pub fn close(&self) {
+        let Some(writer) = &self.writer else {
+            return;
+        };
+        let Some(thread) = writer.thread.lock().ok().and_then(|mut t| t.take()) else {
+            return;
+        };
+        // Fails only when the thread is gone already.
+        let _ = writer.lines.send(Message::Close);
+        if thread.join().is_err() {
+            tracing::warn!("the audit writer stopped with a panic");
+        }
+    }
+}
+
+/// The writer thread's loop. Idle, it waits for a line; then it lets the lines of the next
+/// [`BATCH_WINDOW`] gather and writes them with one flush. Under load that is one wake-up
+/// and one write per batch, not per request: senders do not wake a sleeping thread.
+fn write_batches(queue: &Receiver<Message>, sink: &mut impl AuditSink) {
+    let report = |e: io::Error| tracing::warn!(error = %e, "cannot write the audit log");
+    loop {
+        let Ok(mut message) = queue.recv() else {
+            return;
+        };
+        let mut waited = false;
+        loop {
+            match message {
+                Message::Line(line) => sink.write_line(&line).unwrap_or_else(report),
+                Message::Close => {
+                    sink.flush().unwrap_or_else(report);
+                    return;
+                }
+            }
+            message = match queue.try_recv() {
+                Ok(next) => next,
+                Err(TryRecvError::Empty) if !waited => {
+                    waited = true;
+                    std::thread::sleep(BATCH_WINDOW);
+                    match queue.try_recv() {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    }
+                }
+                Err(_) => break,
+            };
+        }
+        sink.flush().unwrap_or_else(report);
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
 /// An append-only file that rotates to `path.1`, `path.2`, ... past `max_size` bytes.
 pub struct RotatingFile {
     path: PathBuf,
-    file: File,
+    file: io::BufWriter<File>,
     size: u64,
     max_size: u64,
     keep: usize,
@@ -86,7 +213,7 @@ impl RotatingFile {
         let size = file.metadata()?.len();
         Ok(RotatingFile {
             path: path.to_owned(),
-            file,
+            file: io::BufWriter::with_capacity(64 * 1024, file),
             size,
             max_size: max_size.max(1),
             keep,
@@ -103,6 +230,8 @@ impl RotatingFile {
     }
 
     fn rotate(&mut self) -> io::Result<()> {
+        // Everything written so far belongs to the file being rotated away.
+        self.file.flush()?;
         let numbered = |n: usize| {
             let mut name = self.path.clone().into_os_string();
             name.push(format!(".{n}"));
@@ -119,12 +248,24 @@ impl RotatingFile {
             }
             std::fs::rename(&self.path, numbered(1))?;
         }
-        self.file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        self.file = io::BufWriter::with_capacity(
+            64 * 1024,
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?,
+        );
         self.size = 0;
         Ok(())
+    }
+}
+
+impl AuditSink for RotatingFile {
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        RotatingFile::write_line(self, line)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
     }
 }
 
@@ -140,10 +281,162 @@ mod tests {
         for _ in 0..10 {
             file.write_line(&[b'x'; 40]).unwrap();
         }
+        AuditSink::flush(&mut file).unwrap();
         let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         assert!(len(&path) <= 100);
         assert!(len(&dir.path().join("audit.log.1")) > 0);
         assert!(len(&dir.path().join("audit.log.2")) > 0);
         assert!(!dir.path().join("audit.log.3").exists());
+    }
+
+    /// A sink that keeps what it is given, optionally slowly.
+    #[derive(Clone, Default)]
+    struct Kept {
+        bytes: std::sync::Arc<Mutex<Vec<u8>>>,
+        delay: std::time::Duration,
+    }
+
+    impl AuditSink for Kept {
+        fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+            std::thread::sleep(self.delay);
+            self.bytes.lock().unwrap().extend_from_slice(line);
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn record(request_id: &str) -> AuditRecord<'_> {
+        AuditRecord {
+            time: "2026-12-02T00:00:00.000Z".into(),
+            request_id,
+            route: "register",
+            method: "POST",
+            path: "/api/v1/accounts".into(),
+            account: None,
+            decision: "allow",
+            reason: "allow",
+            status: 201,
+            categories: &[],
+            fields: &[],
+        }
+    }
+
+    fn request_ids(bytes: &[u8]) -> Vec<String> {
+        std::str::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["request_id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_line_from_every_thread_arrives_in_its_order() {
+        let kept = Kept::default();
+        let log = std::sync::Arc::new(AuditLog::to_sink(kept.clone()).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    for n in 0..500 {
+                        log.write(&record(&format!("t{t}-{n}")));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        log.close();
+        let ids = request_ids(&kept.bytes.lock().unwrap());
+        assert_eq!(ids.len(), 2000);
+        for t in 0..4 {
+            let mine: Vec<&String> = ids
+                .iter()
+                .filter(|i| i.starts_with(&format!("t{t}-")))
+                .collect();
+            let want: Vec<String> = (0..500).map(|n| format!("t{t}-{n}")).collect();
+            assert_eq!(mine, want.iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn closing_writes_what_is_still_queued() {
+        let kept = Kept {
+            delay: std::time::Duration::from_millis(2),
+            ..Kept::default()
+        };
+        let log = AuditLog::to_sink(kept.clone()).unwrap();
+        // Queued much faster than the sink takes them.
+        for n in 0..100 {
+            log.write(&record(&n.to_string()));
+        }
+        log.close();
+        let ids = request_ids(&kept.bytes.lock().unwrap());
+        assert_eq!(ids, (0..100).map(|n| n.to_string()).collect::<Vec<_>>());
+        // Closed: a late record is dropped with a warning, without blocking.
+        log.write(&record("late"));
+        log.close();
+        assert_eq!(request_ids(&kept.bytes.lock().unwrap()).len(), 100);
+    }
+
+    /// A sink whose first write waits until the test lets it go, counting flushes.
+    struct Gate {
+        release: Option<mpsc::Receiver<()>>,
+        lines: std::sync::Arc<Mutex<usize>>,
+        flushes: std::sync::Arc<Mutex<usize>>,
+    }
+
+    impl AuditSink for Gate {
+        fn write_line(&mut self, _line: &[u8]) -> io::Result<()> {
+            if let Some(release) = self.release.take() {
+                let _ = release.recv();
+            }
+            *self.lines.lock().unwrap() += 1;
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            *self.flushes.lock().unwrap() += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_queued_while_the_writer_is_busy_leave_in_one_batch() {
+        let (release, gate) = mpsc::channel();
+        let lines = std::sync::Arc::new(Mutex::new(0));
+        let flushes = std::sync::Arc::new(Mutex::new(0));
+        let log = AuditLog::to_sink(Gate {
+            release: Some(gate),
+            lines: lines.clone(),
+            flushes: flushes.clone(),
+        })
+        .unwrap();
+        // The writer holds the first line until all 200 are queued.
+        for n in 0..200 {
+            log.write(&record(&n.to_string()));
+        }
+        release.send(()).unwrap();
+        log.close();
+        assert_eq!(*lines.lock().unwrap(), 200);
+        // One flush for the batch (and one when closing, unless the close joined it).
+        assert!(*flushes.lock().unwrap() <= 2, "{}", flushes.lock().unwrap());
+    }
+
+    #[test]
+    fn a_file_log_holds_every_line_once_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::file(RotatingFile::open(&path, 1 << 20, 2).unwrap()).unwrap();
+        for n in 0..300 {
+            log.write(&record(&n.to_string()));
+        }
+        drop(log);
+        let ids = request_ids(&std::fs::read(&path).unwrap());
+        assert_eq!(ids, (0..300).map(|n| n.to_string()).collect::<Vec<_>>());
     }
 }

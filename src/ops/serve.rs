@@ -13,7 +13,7 @@ use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
 use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::server::configuration::ServerConf;
-use pingora::server::Server;
+use pingora::server::{RunArgs, Server};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,9 +66,22 @@ pub fn run(config_path: &Path, overrides: Overrides) -> Result<(), StartError> {
             );
         }
     }
-    let server = build(config, config_path.to_owned(), options, overrides.upgrade)?;
+    let Built { server, telemetry } =
+        build(config, config_path.to_owned(), options, overrides.upgrade)?;
     tracing::info!("imgate started");
-    server.run_forever();
+    // Returns once every request has finished (or the grace period is over).
+    server.run(RunArgs::default());
+    // The audit lines still queued are written before the process ends.
+    telemetry.audit.close();
+    tracing::info!("imgate stopped");
+    std::process::exit(0)
+}
+
+/// The pingora server of [`build`], and what must outlive it.
+pub struct Built {
+    pub server: Server,
+    /// Metrics and the audit log; close the audit log once the server has stopped.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// Builds the pingora server for `config` (bootstrapped, services added, not yet
@@ -78,7 +91,7 @@ pub fn build(
     config_path: PathBuf,
     options: LoadOptions,
     upgrade: bool,
-) -> Result<Server, StartError> {
+) -> Result<Built, StartError> {
     let Config {
         server: settings,
         policy,
@@ -119,7 +132,7 @@ pub fn build(
         settings.tls.is_some(),
         settings.logging.access_log,
     )
-    .with_events(telemetry);
+    .with_events(telemetry.clone());
     if settings.mark_exchange == crate::config::schema::MarkExchange::Gateway {
         imgate = imgate.with_own_exchange();
     }
@@ -180,25 +193,23 @@ pub fn build(
     if let Some(health) = health {
         server.add_service(health);
     }
-    Ok(server)
+    Ok(Built { server, telemetry })
 }
 
 fn open_audit(settings: &ServerSettings) -> Result<AuditLog, StartError> {
-    Ok(match (settings.audit.output, &settings.audit.path) {
-        (AuditOutput::Off, _) => AuditLog::Off,
-        (AuditOutput::Stdout, _) => AuditLog::Stdout,
-        (AuditOutput::File, Some(path)) => AuditLog::File(std::sync::Mutex::new(
-            RotatingFile::open(path, settings.audit.max_size, settings.audit.keep).map_err(
-                |e| {
-                    StartError::Pingora(format!(
-                        "cannot open the audit log {}: {e}",
-                        path.display()
-                    ))
-                },
-            )?,
-        )),
-        (AuditOutput::File, None) => {
-            return Err(StartError::Pingora("the audit log needs a path".to_owned()))
+    let cannot = |what: &str, e: std::io::Error| {
+        StartError::Pingora(format!("cannot open the audit log {what}: {e}"))
+    };
+    match (settings.audit.output, &settings.audit.path) {
+        (AuditOutput::Off, _) => Ok(AuditLog::off()),
+        (AuditOutput::Stdout, _) => AuditLog::stdout().map_err(|e| cannot("on stdout", e)),
+        (AuditOutput::File, Some(path)) => {
+            RotatingFile::open(path, settings.audit.max_size, settings.audit.keep)
+                .and_then(AuditLog::file)
+                .map_err(|e| cannot(&path.display().to_string(), e))
         }
-    })
+        (AuditOutput::File, None) => {
+            Err(StartError::Pingora("the audit log needs a path".to_owned()))
+        }
+    }
 }

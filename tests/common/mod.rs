@@ -231,6 +231,30 @@ impl Harness {
     pub fn gateway_pid(&self) -> u32 {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
+
+    /// Sends the gateway `signal` (e.g. "TERM") and waits up to `within` for it to exit;
+    /// its exit code, or `None` when it did not exit (it is killed then) or died by a signal.
+    pub fn stop_gateway(&mut self, signal: &str, within: std::time::Duration) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{signal}");
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for imgate") {
+                return status.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Harness {
