@@ -66,6 +66,9 @@ fn admin_endpoints_and_metrics() {
         "imgate_request_body_bytes_bucket",
         "imgate_lookup_hits_total{lookup=\"approval\"}",
         "imgate_lookup_misses_total{lookup=\"identity\"}",
+        // The audit queue (never full here).
+        "# TYPE imgate_audit_queue_lines gauge",
+        "imgate_audit_queue_full_total 0",
     ] {
         assert!(metrics.contains(needle), "missing `{needle}` in\n{metrics}");
     }

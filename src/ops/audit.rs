@@ -1,11 +1,12 @@
 //! The audit log: one JSON line per enforced decision, to stdout or to a file with
 //! size-based rotation. Personal numbers appear only masked (`110101********0011`).
 
+use prometheus::{IntCounter, IntGauge};
 use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
@@ -52,6 +53,27 @@ pub struct AuditLog {
 struct Writer {
     lines: SyncSender<Message>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    gauges: QueueGauges,
+}
+
+/// How the audit queue is doing, as metrics: a slow output shows here before it slows
+/// requests.
+#[derive(Clone)]
+pub struct QueueGauges {
+    /// Lines queued and not yet written.
+    pub queued: IntGauge,
+    /// Records that found the queue full and waited for room.
+    pub waited: IntCounter,
+}
+
+impl QueueGauges {
+    /// Gauges registered nowhere (tests, embedders without metrics).
+    pub fn unregistered() -> QueueGauges {
+        QueueGauges {
+            queued: IntGauge::new("audit_queued", "unregistered").expect("a valid metric name"),
+            waited: IntCounter::new("audit_waited", "unregistered").expect("a valid metric name"),
+        }
+    }
 }
 
 enum Message {
@@ -94,30 +116,38 @@ impl AuditLog {
     }
 
     /// Audit lines on standard output.
-    pub fn stdout() -> io::Result<AuditLog> {
-        Self::to_sink(StdoutSink(io::BufWriter::with_capacity(
-            64 * 1024,
-            io::stdout(),
-        )))
+    pub fn stdout(gauges: QueueGauges) -> io::Result<AuditLog> {
+        let sink = StdoutSink(io::BufWriter::with_capacity(64 * 1024, io::stdout()));
+        Self::to_sink(sink, gauges)
     }
 
     /// Audit lines in a size-rotated file.
-    pub fn file(file: RotatingFile) -> io::Result<AuditLog> {
-        Self::to_sink(file)
+    pub fn file(file: RotatingFile, gauges: QueueGauges) -> io::Result<AuditLog> {
+        Self::to_sink(file, gauges)
     }
 
     /// Audit lines written to `sink` by a thread of their own.
-    pub fn to_sink(mut sink: impl AuditSink) -> io::Result<AuditLog> {
-        let (lines, queue) = mpsc::sync_channel::<Message>(QUEUE_LINES);
+    pub fn to_sink(sink: impl AuditSink, gauges: QueueGauges) -> io::Result<AuditLog> {
+        Self::with_queue(sink, gauges, QUEUE_LINES)
+    }
+
+    fn with_queue(
+        mut sink: impl AuditSink,
+        gauges: QueueGauges,
+        capacity: usize,
+    ) -> io::Result<AuditLog> {
+        let (lines, queue) = mpsc::sync_channel::<Message>(capacity);
+        let queued = gauges.queued.clone();
         let thread = std::thread::Builder::new()
             .name("imgate-audit".into())
             .spawn(move || {
-                write_batches(&queue, &mut sink);
+                write_batches(&queue, &mut sink, &queued);
             })?;
         Ok(AuditLog {
             writer: Some(Writer {
                 lines,
                 thread: Mutex::new(Some(thread)),
+                gauges,
             }),
         })
     }
@@ -135,7 +165,17 @@ impl AuditLog {
             }
         };
         line.push(b'\n');
-        if writer.lines.send(Message::Line(line)).is_err() {
+        writer.gauges.queued.inc();
+        let sent = match writer.lines.try_send(Message::Line(line)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(message)) => {
+                writer.gauges.waited.inc();
+                writer.lines.send(message).map_err(|_| ())
+            }
+            Err(TrySendError::Disconnected(_)) => Err(()),
+        };
+        if sent.is_err() {
+            writer.gauges.queued.dec();
             tracing::warn!("the audit log is closed: a record was not written");
         }
     }
@@ -160,7 +200,7 @@ impl AuditLog {
 /// The writer thread's loop. Idle, it waits for a line; then it lets the lines of the next
 /// [`BATCH_WINDOW`] gather and writes them with one flush. Under load that is one wake-up
 /// and one write per batch, not per request: senders do not wake a sleeping thread.
-fn write_batches(queue: &Receiver<Message>, sink: &mut impl AuditSink) {
+fn write_batches(queue: &Receiver<Message>, sink: &mut impl AuditSink, queued: &IntGauge) {
     let report = |e: io::Error| tracing::warn!(error = %e, "cannot write the audit log");
     loop {
         let Ok(mut message) = queue.recv() else {
@@ -169,7 +209,10 @@ fn write_batches(queue: &Receiver<Message>, sink: &mut impl AuditSink) {
         let mut waited = false;
         loop {
             match message {
-                Message::Line(line) => sink.write_line(&line).unwrap_or_else(report),
+                Message::Line(line) => {
+                    sink.write_line(&line).unwrap_or_else(report);
+                    queued.dec();
+                }
                 Message::Close => {
                     sink.flush().unwrap_or_else(report);
                     return;
@@ -337,7 +380,9 @@ mod tests {
     #[test]
     fn every_line_from_every_thread_arrives_in_its_order() {
         let kept = Kept::default();
-        let log = std::sync::Arc::new(AuditLog::to_sink(kept.clone()).unwrap());
+        let log = std::sync::Arc::new(
+            AuditLog::to_sink(kept.clone(), QueueGauges::unregistered()).unwrap(),
+        );
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let log = log.clone();
@@ -370,7 +415,7 @@ mod tests {
             delay: std::time::Duration::from_millis(2),
             ..Kept::default()
         };
-        let log = AuditLog::to_sink(kept.clone()).unwrap();
+        let log = AuditLog::to_sink(kept.clone(), QueueGauges::unregistered()).unwrap();
         // Queued much faster than the sink takes them.
         for n in 0..100 {
             log.write(&record(&n.to_string()));
@@ -410,11 +455,14 @@ mod tests {
         let (release, gate) = mpsc::channel();
         let lines = std::sync::Arc::new(Mutex::new(0));
         let flushes = std::sync::Arc::new(Mutex::new(0));
-        let log = AuditLog::to_sink(Gate {
-            release: Some(gate),
-            lines: lines.clone(),
-            flushes: flushes.clone(),
-        })
+        let log = AuditLog::to_sink(
+            Gate {
+                release: Some(gate),
+                lines: lines.clone(),
+                flushes: flushes.clone(),
+            },
+            QueueGauges::unregistered(),
+        )
         .unwrap();
         // The writer holds the first line until all 200 are queued.
         for n in 0..200 {
@@ -428,10 +476,54 @@ mod tests {
     }
 
     #[test]
+    fn a_full_queue_makes_records_wait_and_shows_in_the_gauges() {
+        let (release, gate) = mpsc::channel();
+        let lines = std::sync::Arc::new(Mutex::new(0));
+        let gauges = QueueGauges::unregistered();
+        let log = std::sync::Arc::new(
+            AuditLog::with_queue(
+                Gate {
+                    release: Some(gate),
+                    lines: lines.clone(),
+                    flushes: std::sync::Arc::default(),
+                },
+                gauges.clone(),
+                8,
+            )
+            .unwrap(),
+        );
+        // The writer holds the first line; 8 more fill the queue; the rest wait.
+        let writer = {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for n in 0..20 {
+                    log.write(&record(&n.to_string()));
+                }
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while gauges.waited.get() == 0 {
+            assert!(std::time::Instant::now() < deadline, "no record waited");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(gauges.queued.get() >= 9, "{}", gauges.queued.get());
+        release.send(()).unwrap();
+        writer.join().unwrap();
+        log.close();
+        assert_eq!(*lines.lock().unwrap(), 20);
+        assert_eq!(gauges.queued.get(), 0);
+        assert!(gauges.waited.get() >= 1);
+    }
+
+    #[test]
     fn a_file_log_holds_every_line_once_closed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
-        let log = AuditLog::file(RotatingFile::open(&path, 1 << 20, 2).unwrap()).unwrap();
+        let log = AuditLog::file(
+            RotatingFile::open(&path, 1 << 20, 2).unwrap(),
+            QueueGauges::unregistered(),
+        )
+        .unwrap();
         for n in 0..300 {
             log.write(&record(&n.to_string()));
         }

@@ -35,6 +35,8 @@ pub struct Metrics {
     last_reload_time: IntGauge,
     /// Series of the request path, resolved once per label set (see [`Hot`]).
     hot: Arc<Hot>,
+    audit_queued: IntGauge,
+    audit_waited: IntCounter,
 }
 
 /// Route kinds the gateway reports (`RouteAction::kind`, and `default` for no route).
@@ -167,6 +169,16 @@ impl Metrics {
         registry.register(Box::new(body_bytes.clone()))?;
         registry.register(Box::new(upstream_errors.clone()))?;
         registry.register(Box::new(marked_accounts.clone()))?;
+        let audit_queued = IntGauge::new(
+            "imgate_audit_queue_lines",
+            "Audit lines queued for the audit writer and not yet written",
+        )?;
+        let audit_waited = IntCounter::new(
+            "imgate_audit_queue_full_total",
+            "Audit records that found the queue full and waited for room (a slow audit output)",
+        )?;
+        registry.register(Box::new(audit_queued.clone()))?;
+        registry.register(Box::new(audit_waited.clone()))?;
         registry.register(Box::new(reloads.clone()))?;
         registry.register(Box::new(last_reload_success.clone()))?;
         registry.register(Box::new(last_reload_time.clone()))?;
@@ -184,6 +196,8 @@ impl Metrics {
             last_reload_success,
             last_reload_time,
             hot: Arc::default(),
+            audit_queued,
+            audit_waited,
         })
     }
 
@@ -233,6 +247,14 @@ impl Metrics {
     pub fn observe_body(&self, route_kind: &str, bytes: usize) {
         let slot = slot(&self.hot.body_bytes, kind_index(route_kind));
         resolved(slot, &self.body_bytes, &[route_kind]).observe(bytes as f64);
+    }
+
+    /// The audit queue's gauges, for [`crate::ops::audit::AuditLog`].
+    pub fn audit_queue(&self) -> crate::ops::audit::QueueGauges {
+        crate::ops::audit::QueueGauges {
+            queued: self.audit_queued.clone(),
+            waited: self.audit_waited.clone(),
+        }
     }
 
     pub fn upstream_error(&self, kind: &str) {

@@ -1,7 +1,7 @@
 //! Assembles and runs the pingora server: listener, gateway service, health checks.
 
 use super::admin::{self, Admin};
-use super::audit::{AuditLog, RotatingFile};
+use super::audit::{AuditLog, QueueGauges, RotatingFile};
 use super::metrics::Metrics;
 use super::reload::Reloader;
 use super::telemetry::Telemetry;
@@ -122,7 +122,7 @@ pub fn build(
         Upstreams::new(&settings.upstream).map_err(|e| StartError::Pingora(e.to_string()))?;
     let policy = Arc::new(ArcSwap::from_pointee(policy));
     let metrics = Metrics::new().map_err(|e| StartError::Pingora(format!("metrics: {e}")))?;
-    let audit = open_audit(&settings)?;
+    let audit = open_audit(&settings, metrics.audit_queue())?;
     let telemetry = Arc::new(Telemetry {
         metrics: metrics.clone(),
         audit,
@@ -196,16 +196,16 @@ pub fn build(
     Ok(Built { server, telemetry })
 }
 
-fn open_audit(settings: &ServerSettings) -> Result<AuditLog, StartError> {
+fn open_audit(settings: &ServerSettings, gauges: QueueGauges) -> Result<AuditLog, StartError> {
     let cannot = |what: &str, e: std::io::Error| {
         StartError::Pingora(format!("cannot open the audit log {what}: {e}"))
     };
     match (settings.audit.output, &settings.audit.path) {
         (AuditOutput::Off, _) => Ok(AuditLog::off()),
-        (AuditOutput::Stdout, _) => AuditLog::stdout().map_err(|e| cannot("on stdout", e)),
+        (AuditOutput::Stdout, _) => AuditLog::stdout(gauges).map_err(|e| cannot("on stdout", e)),
         (AuditOutput::File, Some(path)) => {
             RotatingFile::open(path, settings.audit.max_size, settings.audit.keep)
-                .and_then(AuditLog::file)
+                .and_then(|file| AuditLog::file(file, gauges))
                 .map_err(|e| cannot(&path.display().to_string(), e))
         }
         (AuditOutput::File, None) => {
