@@ -162,13 +162,6 @@ impl Metrics {
             "imgate_last_reload_timestamp_seconds",
             "Unix time of the last reload attempt",
         )?;
-        registry.register(Box::new(requests.clone()))?;
-        registry.register(Box::new(decisions.clone()))?;
-        registry.register(Box::new(duration.clone()))?;
-        registry.register(Box::new(upstream_duration.clone()))?;
-        registry.register(Box::new(body_bytes.clone()))?;
-        registry.register(Box::new(upstream_errors.clone()))?;
-        registry.register(Box::new(marked_accounts.clone()))?;
         let audit_queued = IntGauge::new(
             "imgate_audit_queue_lines",
             "Audit lines queued for the audit writer and not yet written",
@@ -177,11 +170,18 @@ impl Metrics {
             "imgate_audit_queue_full_total",
             "Audit records that found the queue full and waited for room (a slow audit output)",
         )?;
-        registry.register(Box::new(audit_queued.clone()))?;
-        registry.register(Box::new(audit_waited.clone()))?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(decisions.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(upstream_duration.clone()))?;
+        registry.register(Box::new(body_bytes.clone()))?;
+        registry.register(Box::new(upstream_errors.clone()))?;
+        registry.register(Box::new(marked_accounts.clone()))?;
         registry.register(Box::new(reloads.clone()))?;
         registry.register(Box::new(last_reload_success.clone()))?;
         registry.register(Box::new(last_reload_time.clone()))?;
+        registry.register(Box::new(audit_queued.clone()))?;
+        registry.register(Box::new(audit_waited.clone()))?;
         last_reload_success.set(1);
         Ok(Metrics {
             registry,
