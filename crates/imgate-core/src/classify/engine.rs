@@ -78,19 +78,26 @@ fn report(dfa: &DFA, sid: StateID, end: usize, f: &mut impl FnMut(PatternID, usi
 /// Below this many bytes per half a text is walked in one chain (the split costs more than it saves).
 const SPLIT_WALK_MIN: usize = 256;
 
-/// [`for_each_overlapping`] as two interleaved walks over the two halves of `hay`: same matches, but **not in
-/// the same order** (each half is in order; callers sort by end offset).
+/// [`for_each_overlapping`] as two interleaved walks over the two halves of `hay`: the same matches, each
+/// reported with the half that found it (`true` = the second). Every match of the first half ends at or before
+/// the middle and every match of the second half after it, and each half reports in order, so the first half's
+/// matches followed by the second half's are exactly [`for_each_overlapping`]'s sequence (callers keep the two
+/// apart and concatenate them, which is cheaper than sorting the interleaved stream).
 ///
 /// Why: a DFA walk is one chain of dependent table loads, and the table of a full lexicon (megabytes) is mostly
 /// outside L1, so each byte waits for the previous byte's load. Two independent chains overlap those waits
 /// (about 1.6x the bytes per second on a 1 KiB post). The second walk starts `max_pattern_len - 1` bytes before
 /// the middle and reports only matches ending after it, so every match is found exactly once.
 #[inline(never)]
-fn for_each_overlapping_split(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID, usize, usize)) {
+fn for_each_overlapping_split(
+    dfa: &DFA,
+    hay: &[u8],
+    mut f: impl FnMut(bool, PatternID, usize, usize),
+) {
     let longest = dfa.max_pattern_len().max(1);
     let mid = hay.len() / 2;
     if mid < SPLIT_WALK_MIN.max(2 * longest) {
-        return for_each_overlapping(dfa, hay, f);
+        return for_each_overlapping(dfa, hay, |p, s, e| f(false, p, s, e));
     }
     let Ok(start) = dfa.start_state(Anchored::No) else {
         return;
@@ -107,7 +114,7 @@ fn for_each_overlapping_split(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID
                 if dfa.is_dead(a) {
                     a_live = false;
                 } else if dfa.is_match(a) {
-                    report(dfa, a, i + 1, &mut f);
+                    report(dfa, a, i + 1, &mut |p, s, e| f(false, p, s, e));
                 }
             }
         }
@@ -117,7 +124,7 @@ fn for_each_overlapping_split(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID
                 if dfa.is_dead(b) {
                     b_live = false;
                 } else if dfa.is_match(b) && from + i + 1 > mid {
-                    report(dfa, b, from + i + 1, &mut f);
+                    report(dfa, b, from + i + 1, &mut |p, s, e| f(true, p, s, e));
                 }
             }
         }
@@ -131,7 +138,7 @@ fn for_each_overlapping_split(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID
                     return;
                 }
                 if dfa.is_match(b) && from + i + 1 > mid {
-                    report(dfa, b, from + i + 1, &mut f);
+                    report(dfa, b, from + i + 1, &mut |p, s, e| f(true, p, s, e));
                 }
             }
         }
@@ -218,38 +225,41 @@ impl Matcher {
         self.terms.get(lex as usize)
     }
 
-    /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`.
-    pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>) {
+    /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`, ordered by end
+    /// offset. `tail` is scratch (left empty), so a caller that keeps it allocates nothing.
+    pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>, tail: &mut Vec<Hit>) {
         let bytes = norm.text.as_bytes();
-        let before = out.len();
-        let mut hit = |pid: PatternID, s: usize, e: usize| {
-            let Some(&l) = self.pats.get(pid.as_usize()) else {
-                return;
-            };
+        let hit = |pid: PatternID, s: usize, e: usize| {
+            let l = *self.pats.get(pid.as_usize())?;
             let right = !self.lex.get(l as usize).is_some_and(|x| x.prefix);
-            if on_boundaries(bytes, s, e, right) {
-                out.push(Hit {
-                    text,
-                    start: s,
-                    end: e,
-                    lex: l,
-                });
-            }
+            on_boundaries(bytes, s, e, right).then_some(Hit {
+                text,
+                start: s,
+                end: e,
+                lex: l,
+            })
         };
         match &self.ac {
             None => {}
             Some(Automaton::Dfa(dfa)) => {
-                for_each_overlapping_split(dfa, bytes, hit);
-                // The two halves interleave: restore the library's order (by end offset; hits with the same end
-                // come from one half, already in match order, and the sort is stable).
-                if let Some(new) = out.get_mut(before..) {
-                    new.sort_by_key(|h| h.end);
-                }
+                tail.clear();
+                for_each_overlapping_split(dfa, bytes, |second, pid, s, e| {
+                    if let Some(h) = hit(pid, s, e) {
+                        if second {
+                            tail.push(h)
+                        } else {
+                            out.push(h)
+                        }
+                    }
+                });
+                // The second half's hits all end after the first half's.
+                out.append(tail);
             }
             Some(Automaton::General(ac)) => {
-                for m in ac.find_overlapping_iter(&norm.text) {
-                    hit(m.pattern(), m.start(), m.end());
-                }
+                out.extend(
+                    ac.find_overlapping_iter(&norm.text)
+                        .filter_map(|m| hit(m.pattern(), m.start(), m.end())),
+                );
             }
         }
     }
@@ -261,17 +271,35 @@ pub fn slog(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
 }
 
-/// Sum of the weights of the distinct lexicon terms hit. `ids` is scratch (cleared first), so a caller that
-/// keeps it allocates nothing.
-pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit], ids: &mut Vec<u32>) -> f64 {
-    ids.clear();
-    ids.extend(hits.iter().map(|h| h.lex));
-    ids.sort_unstable();
-    ids.dedup();
-    ids.iter()
-        .filter_map(|&i| matcher.lex.get(i as usize))
-        .map(|e| e.weight)
-        .sum()
+/// Sum of the weights of the distinct lexicon terms hit, added in the order of their entry numbers. `seen` is
+/// scratch (a bit per lexicon entry, left all zero), so a caller that keeps it allocates nothing: marking the hits
+/// and reading the words back in order costs less than sorting and deduplicating the entry numbers.
+pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit], seen: &mut Vec<u64>) -> f64 {
+    let words = matcher.lex.len().div_ceil(64);
+    if seen.len() < words {
+        seen.resize(words, 0);
+    }
+    let (mut lowest, mut highest) = (usize::MAX, 0);
+    for h in hits {
+        let w = h.lex as usize / 64;
+        if let Some(word) = seen.get_mut(w) {
+            *word |= 1 << (h.lex % 64);
+            lowest = lowest.min(w);
+            highest = highest.max(w);
+        }
+    }
+    let mut sum = 0.0;
+    for (w, word) in seen.iter_mut().enumerate().take(highest + 1).skip(lowest) {
+        let mut bits = std::mem::take(word);
+        while bits != 0 {
+            let i = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let Some(e) = matcher.lex.get(i) {
+                sum += e.weight;
+            }
+        }
+    }
+    sum
 }
 
 /// One slot of [`FeatureTable`]: everything scoring needs about a feature, in one 16-byte entry, so a probe and the
@@ -615,8 +643,6 @@ mod tests {
     fn all_hits(walk: Walk, dfa: &DFA, hay: &[u8]) -> Vec<(usize, u32, usize)> {
         let mut hits = Vec::new();
         walk(dfa, hay, &mut |p, s, e| hits.push((e, p.as_u32(), s)));
-        // By end offset, stable: the order `scan` restores after the split walk.
-        hits.sort_by_key(|h| h.0);
         hits
     }
 
@@ -624,13 +650,25 @@ mod tests {
         for_each_overlapping(dfa, hay, f)
     }
 
+    /// The split walk as `scan` uses it: the first half's matches, then the second half's.
     fn split(dfa: &DFA, hay: &[u8], f: &mut dyn FnMut(PatternID, usize, usize)) {
-        for_each_overlapping_split(dfa, hay, f)
+        let mut second = Vec::new();
+        for_each_overlapping_split(dfa, hay, |in_second, p, s, e| {
+            if in_second {
+                second.push((p, s, e));
+            } else {
+                f(p, s, e);
+            }
+        });
+        for (p, s, e) in second {
+            f(p, s, e);
+        }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
-        /// The two-chain walk reports exactly the single walk's matches, in its order once sorted by end; texts
+        /// The two-chain walk reports exactly the single walk's matches, in its order once the second half's
+        /// follow the first half's (nothing is sorted); texts
         /// long enough to be split, patterns short and long, overlapping and straddling the middle.
         #[test]
         fn the_split_walk_finds_what_the_single_walk_finds(
@@ -646,11 +684,47 @@ mod tests {
                 .build(&patterns)
                 .expect("dfa");
             let expected = all_hits(single, &dfa, text.as_bytes());
-            let mut unsorted_single = Vec::new();
-            for_each_overlapping(&dfa, text.as_bytes(), |p, s, e| unsorted_single.push((e, p.as_u32(), s)));
-            // The single walk is already in end order.
-            prop_assert_eq!(&unsorted_single, &expected);
+            // The single walk is in end order, as the library's overlapping iterator reports.
+            prop_assert!(expected.windows(2).all(|w| w[0].0 <= w[1].0));
             prop_assert_eq!(all_hits(split, &dfa, text.as_bytes()), expected);
+        }
+    }
+
+    /// A matcher over `n` terms `t0, t1, ...` with weight `i + 0.1` each (the weights' sum depends on the order
+    /// they are added in, so the test also pins that order).
+    fn numbered_matcher(n: usize) -> Matcher {
+        let lex = (0..n)
+            .map(|i| LexiconEntry {
+                term: format!("t{i}"),
+                pattern: format!("t{i}"),
+                weight: i as f64 + 0.1,
+                prefix: false,
+                file: "test.txt".into(),
+                line: i + 1,
+            })
+            .collect();
+        Matcher::new(lex, "test").expect("matcher")
+    }
+
+    proptest! {
+        /// Each distinct entry counts once, summed in entry order (what sorting and deduplicating the entry
+        /// numbers gave); the scratch is left all zero for the next call, whatever the entries' words.
+        #[test]
+        fn lexicon_raw_counts_each_entry_once_in_entry_order(
+            lexes in proptest::collection::vec(0u32..300, 0..80),
+        ) {
+            let matcher = numbered_matcher(300);
+            let hits: Vec<Hit> = lexes.iter().map(|&lex| Hit { text: 0, start: 0, end: 1, lex }).collect();
+            let mut ids = lexes.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            let expected: f64 = ids.iter().fold(0.0, |sum, &i| sum + matcher.lex[i as usize].weight);
+            let mut seen = Vec::new();
+            for _ in 0..2 {
+                let got = lexicon_raw(&matcher, &hits, &mut seen);
+                prop_assert_eq!(got.to_bits(), expected.to_bits());
+                prop_assert!(seen.iter().all(|&w| w == 0));
+            }
         }
     }
 

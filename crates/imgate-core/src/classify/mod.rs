@@ -257,9 +257,17 @@ impl Classification {
 struct ClassifyScratch {
     /// One normalised text per document text (only the first `texts.len()` are current).
     normalized: Vec<Normalized>,
+    lexicon: LexiconScratch,
+}
+
+/// Buffers of the lexicon signal, kept between calls.
+#[derive(Debug, Default)]
+struct LexiconScratch {
     hits: Vec<Hit>,
-    /// Distinct lexicon entries hit (see [`lexicon_raw`]).
-    ids: Vec<u32>,
+    /// The second half's hits while a text is scanned (see [`Matcher::scan`]).
+    tail: Vec<Hit>,
+    /// A bit per lexicon entry, for counting each entry hit once (see [`lexicon_raw`]).
+    seen: Vec<u64>,
 }
 
 impl ClassifyScratch {
@@ -273,8 +281,9 @@ impl ClassifyScratch {
             .iter()
             .map(Normalized::capacity_bytes)
             .sum::<usize>()
-            + self.hits.capacity() * std::mem::size_of::<Hit>()
-            + self.ids.capacity() * std::mem::size_of::<u32>()
+            + (self.lexicon.hits.capacity() + self.lexicon.tail.capacity())
+                * std::mem::size_of::<Hit>()
+            + self.lexicon.seen.capacity() * std::mem::size_of::<u64>()
             > Self::KEEP_BYTES
         {
             *self = ClassifyScratch::default();
@@ -410,8 +419,7 @@ impl Classifier {
     fn classify_with(&self, doc: &Document<'_>, s: &mut ClassifyScratch) -> Classification {
         let ClassifyScratch {
             normalized,
-            hits,
-            ids,
+            lexicon,
         } = s;
         if normalized.len() < doc.texts.len() {
             normalized.resize_with(doc.texts.len(), Normalized::default);
@@ -423,7 +431,7 @@ impl Classifier {
         let verdicts = self
             .engines
             .iter()
-            .map(|e| self.verdict(e, doc, normalized, hits, ids))
+            .map(|e| self.verdict(e, doc, normalized, lexicon))
             .collect();
         Classification { verdicts }
     }
@@ -433,15 +441,15 @@ impl Classifier {
         e: &Engine,
         doc: &Document<'_>,
         normalized: &[Normalized],
-        hits: &mut Vec<Hit>,
-        ids: &mut Vec<u32>,
+        scratch: &mut LexiconScratch,
     ) -> Verdict {
+        let LexiconScratch { hits, tail, seen } = scratch;
         hits.clear();
         for (i, n) in normalized.iter().enumerate() {
-            e.matcher.scan(i, n, hits);
+            e.matcher.scan(i, n, hits, tail);
         }
         let mut ev = Evidence::default();
-        let raw = lexicon_raw(&e.matcher, hits, ids);
+        let raw = lexicon_raw(&e.matcher, hits, seen);
         ev.lexicon_raw = raw;
         ev.terms.reserve_exact(hits.len().min(e.max_evidence_terms));
         for h in hits.iter().take(e.max_evidence_terms) {
@@ -531,12 +539,12 @@ impl Classifier {
         let Some(e) = self.engines.first() else {
             return 0.0;
         };
-        let mut hits = Vec::new();
+        let mut s = LexiconScratch::default();
         for (i, t) in texts.iter().enumerate() {
             let n = self.normalize(t);
-            e.matcher.scan(i, &n, &mut hits);
+            e.matcher.scan(i, &n, &mut s.hits, &mut s.tail);
         }
-        lexicon_raw(&e.matcher, &hits, &mut Vec::new())
+        lexicon_raw(&e.matcher, &s.hits, &mut s.seen)
     }
 }
 
