@@ -15,6 +15,7 @@
 //! client exactly as the upstream sent them. Anything that is not strict JSON is an
 //! error, and the gateway fails closed on errors.
 
+mod dfa;
 mod error;
 mod rule;
 mod scan;

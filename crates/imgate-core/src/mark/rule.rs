@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::dfa::{SelectorDfa, MAX_STATES};
 use super::error::MarkError;
 use super::selector::Selector;
 use super::spec::{check_header_name, MarkSpec, MarkSpecError, Others, DEFAULT_MAX_BODY};
@@ -27,6 +28,8 @@ pub enum IdSource {
 #[derive(Debug, Clone)]
 pub struct MarkRule {
     selectors: Vec<Selector>,
+    /// The selectors compiled for walking bodies.
+    dfa: SelectorDfa,
     id_source: IdSource,
     field: String,
     others: Others,
@@ -108,6 +111,8 @@ impl MarkRule {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let dfa = SelectorDfa::new(&selectors)
+            .map_err(|_| MarkSpecError::TooComplex { limit: MAX_STATES })?;
         let id_source = match (&spec.id_field, &spec.id_from_path) {
             (Some(field), None) if field.is_empty() => {
                 return Err(MarkSpecError::Empty { key: "id_field" })
@@ -144,6 +149,7 @@ impl MarkRule {
             serde_json::to_vec(&spec.approved_value).map_err(|_| MarkSpecError::Unrenderable)?;
         Ok(MarkRule {
             selectors,
+            dfa,
             id_source,
             field: spec.field.clone(),
             others: spec.others,
@@ -184,7 +190,7 @@ impl MarkRule {
             IdSource::PathParam(_) => (None, Some(path_param.ok_or(MarkError::MissingPathParam)?)),
         };
         let targets = Targets {
-            selectors: &self.selectors,
+            dfa: &self.dfa,
             marker: &self.field,
             id_key,
         };

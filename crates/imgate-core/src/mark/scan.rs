@@ -140,7 +140,7 @@ impl<'a> Scanner<'a> {
     fn skip_plain(&mut self) {
         let bytes = self.bytes;
         let mut pos = self.pos;
-        for _ in 0..2 {
+        for _ in 0..SWAR_WORDS {
             let Some(chunk) = bytes.get(pos..pos + 8) else {
                 break;
             };
@@ -206,6 +206,16 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
         }
         Ok(value)
+    }
+
+    /// The content of a scanned string as it is written (escapes not decoded): the key
+    /// itself for the usual key without escapes, compared as bytes without a UTF-8
+    /// boundary check (the quotes are ASCII, so the span is whole characters).
+    #[inline(always)]
+    pub fn raw(&self, span: StrSpan) -> &'a [u8] {
+        self.bytes
+            .get(span.start + 1..span.end.saturating_sub(1))
+            .unwrap_or_default()
     }
 
     /// The content of a scanned string, unescaped. Borrows when there is nothing to
@@ -289,69 +299,59 @@ impl<'a> Scanner<'a> {
     }
 
     /// Validates and skips any value; `depth` is the number of containers already
-    /// open around it. The cursor is on the value's first byte.
+    /// open around it. The cursor is on the value's first byte. Scalars are skipped
+    /// inline; only containers cost a call (most values of a body are scalars).
+    #[inline(always)]
     pub fn skip_value(&mut self, depth: usize) -> Result<(), MarkError> {
         match self.peek() {
-            Some(b'{') => {
-                if depth >= self.max_depth {
-                    return Err(self.too_deep());
-                }
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.string()?;
-                    self.skip_ws();
-                    self.expect(b':', "expected `:` after an object key")?;
-                    self.skip_ws();
-                    self.skip_value(depth + 1)?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.pos += 1;
-                            self.skip_ws();
-                        }
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(self.syntax("expected `,` or `}` in an object")),
-                    }
-                }
-            }
-            Some(b'[') => {
-                if depth >= self.max_depth {
-                    return Err(self.too_deep());
-                }
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_value(depth + 1)?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.pos += 1;
-                            self.skip_ws();
-                        }
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(self.syntax("expected `,` or `]` in an array")),
-                    }
-                }
-            }
+            Some(b'{' | b'[') => self.skip_container(depth),
             _ => self.scalar(),
         }
     }
+
+    /// [`Scanner::skip_value`] for an object or array; the cursor is on its `{` or `[`.
+    #[inline(never)]
+    fn skip_container(&mut self, depth: usize) -> Result<(), MarkError> {
+        if depth >= self.max_depth {
+            return Err(self.too_deep());
+        }
+        let is_object = self.peek() == Some(b'{');
+        let close = if is_object { b'}' } else { b']' };
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if is_object {
+                self.string()?;
+                self.skip_ws();
+                self.expect(b':', "expected `:` after an object key")?;
+                self.skip_ws();
+            }
+            self.skip_value(depth + 1)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b) if b == close => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ if is_object => return Err(self.syntax("expected `,` or `}` in an object")),
+                _ => return Err(self.syntax("expected `,` or `]` in an array")),
+            }
+        }
+    }
 }
+
+/// How many 8-byte words of a string's content [`Scanner::skip_plain`] tests itself
+/// before handing the rest to `memchr2`: most keys, ids, names and timestamps end
+/// within 32 bytes, where `memchr2`'s setup costs more than the words.
+const SWAR_WORDS: usize = 4;
 
 /// The offset of the first byte below 0x20 in `bytes`, if any. Blocks of 32 bytes are
 /// tested without an early exit inside (so the test vectorises); only a block that has
@@ -377,16 +377,16 @@ fn first_control(bytes: &[u8]) -> Option<usize> {
 /// or below 0x20 (the classic "has zero byte" / "has byte less than" bit tricks). Bytes
 /// above the first true one may be flagged falsely (borrows carry upwards), but the
 /// lowest flagged byte is always exact, and the mask is zero exactly when no byte is
-/// special.
+/// special. Flipping bit 1 maps the quote (0x22) to 0x20 and keeps every control byte
+/// below 0x20, so one "less than 0x21" test finds both.
 #[inline(always)]
 fn special_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    below_space
-        | zero_bytes(word ^ (ONES * u64::from(b'"')))
-        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+    let flipped = word ^ (ONES * 0x02);
+    let quote_or_control = flipped.wrapping_sub(ONES * 0x21) & !flipped & HIGHS;
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    quote_or_control | (backslash.wrapping_sub(ONES) & !backslash & HIGHS)
 }
 
 /// Unescapes the content of a string literal already validated by [`Scanner::string`].

@@ -112,6 +112,8 @@ pub enum MarkSpecError {
         #[source]
         source: SelectorError,
     },
+    #[error("the selectors in `select` combine into more than {limit} paths to follow; use fewer or more specific selectors")]
+    TooComplex { limit: usize },
     #[error("exactly one of `id_field` and `id_from_path` is required")]
     IdSource,
     #[error("`{key}` must not be empty")]

@@ -506,6 +506,27 @@ fn spec_errors() {
         assert_eq!(MarkRule::compile(&s).err(), Some(expected));
     };
     check(&|s| s.select.clear(), MarkSpecError::NoSelectors);
+    // 13 selectors whose paths multiply (selector i names a key at level i only):
+    // refused when the rule compiles, not when a body arrives.
+    check(
+        &|s| {
+            s.select = (0..13)
+                .map(|i| {
+                    (0..13)
+                        .map(|l| {
+                            if l == i {
+                                format!("k{i}")
+                            } else {
+                                "*".to_owned()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+                .collect()
+        },
+        MarkSpecError::TooComplex { limit: 4096 },
+    );
     check(
         &|s| s.select.push("posts[0]".to_owned()),
         MarkSpecError::Selector {
@@ -597,6 +618,9 @@ const SELECTORS: &[&str] = &[
     "[*].author",
     r#"["a.b"].id"#,
     "*.*",
+    "x.*",
+    "x[*].x",
+    "*.x.author",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -1,10 +1,10 @@
 //! One pass over the document that finds the objects the selectors select.
 //!
-//! The selectors run as a tiny NFA: a state is "selector `s` has matched its first `i`
-//! steps here". Descending into a member or an element advances the states whose next
-//! step accepts it; a value with a state at the end of its selector is selected.
-//! Subtrees no state can reach are skipped by the validating scanner without decoding
-//! anything, so the cost of a body is one validation pass plus a few key comparisons.
+//! The selectors run as their compiled automaton ([`SelectorDfa`]): descending into a
+//! member or an element is one transition, and a value whose state ends a selector is
+//! selected. Subtrees no selector can reach are skipped by the validating scanner
+//! without decoding anything, so the cost of a body is one validation pass plus a key
+//! comparison per member on the selected paths.
 //!
 //! For every selected *object* the walker reports its members' spans, which of them
 //! carry the marker key (all of them, duplicates included) and its id. Selected values
@@ -13,11 +13,10 @@
 //! objects: the gateway replaces it wholesale, so nothing inside it reaches the client.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
+use super::dfa::{SelectorDfa, StateId};
 use super::error::MarkError;
 use super::scan::Scanner;
-use super::selector::{Selector, Step};
 
 /// One member of a selected object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,25 +54,16 @@ pub(crate) struct SelectedObject<'a, 'm> {
 
 /// What the walker looks for.
 pub(crate) struct Targets<'r> {
-    pub selectors: &'r [Selector],
+    pub dfa: &'r SelectorDfa,
     /// The marker key, unescaped.
     pub marker: &'r str,
     /// The id key, unescaped, when ids come from the body.
     pub id_key: Option<&'r str>,
 }
 
-/// Selector `sel` has matched its first `step` steps.
-#[derive(Debug, Clone, Copy)]
-struct State {
-    sel: usize,
-    step: usize,
-}
-
 struct Walker<'a, 'r, F> {
     scan: Scanner<'a>,
     targets: &'r Targets<'r>,
-    /// NFA state sets of all open containers, as a stack of ranges.
-    states: Vec<State>,
     /// Members of all open selected objects, as a stack.
     members: Vec<Member>,
     visit: F,
@@ -93,16 +83,11 @@ where
     let mut walker = Walker {
         scan: Scanner::new(body, max_depth)?,
         targets,
-        states: Vec::with_capacity(16),
         members: Vec::with_capacity(16),
         visit,
     };
-    for sel in 0..targets.selectors.len() {
-        walker.states.push(State { sel, step: 0 });
-    }
     walker.scan.skip_ws();
-    let all = 0..walker.states.len();
-    walker.value(all, 0)?;
+    walker.value(targets.dfa.start(), 0)?;
     walker.scan.finish()
 }
 
@@ -110,98 +95,55 @@ impl<'a, F> Walker<'a, '_, F>
 where
     F: FnMut(SelectedObject<'a, '_>),
 {
+    /// Walks one value at the path of `state` (`None`: no selector reaches it); `depth`
+    /// containers are open around it. Inlined: most values on a selected path are
+    /// scalars or unreachable, which the scanner skips without a call.
     #[inline(always)]
-    fn step_of(&self, state: State) -> Option<&Step> {
-        self.targets
-            .selectors
-            .get(state.sel)
-            .and_then(|s| s.steps().get(state.step))
-    }
-
-    #[inline(always)]
-    fn is_selected(&self, states: &Range<usize>) -> bool {
-        self.states[states.clone()].iter().any(|s| {
-            self.targets
-                .selectors
-                .get(s.sel)
-                .is_some_and(|sel| sel.steps().len() == s.step)
-        })
-    }
-
-    /// Pushes the states that advance through a member `key` (or, with `None`, an
-    /// array element) and returns their range.
-    #[inline(always)]
-    fn advance(&mut self, from: &Range<usize>, key: Option<&str>) -> Range<usize> {
-        let base = self.states.len();
-        for i in from.clone() {
-            let state = self.states[i];
-            let accepts = match (self.step_of(state), key) {
-                (Some(Step::AnyElement), None) => true,
-                (Some(Step::AnyMember), Some(_)) => true,
-                (Some(Step::Key(k)), Some(key)) => k == key,
-                _ => false,
-            };
-            if accepts {
-                self.states.push(State {
-                    sel: state.sel,
-                    step: state.step + 1,
-                });
-            }
+    fn value(&mut self, state: Option<StateId>, depth: usize) -> Result<(), MarkError> {
+        match (state, self.scan.peek()) {
+            (Some(state), Some(b'{')) => self.object(state, depth),
+            (Some(state), Some(b'[')) => self.array(state, depth),
+            _ => self.scan.skip_value(depth),
         }
-        base..self.states.len()
     }
 
-    /// Walks one value; `depth` containers are open around it.
-    fn value(&mut self, states: Range<usize>, depth: usize) -> Result<(), MarkError> {
-        if states.is_empty() {
+    #[inline(never)]
+    fn array(&mut self, state: StateId, depth: usize) -> Result<(), MarkError> {
+        let Some(inner) = self.targets.dfa.element(state) else {
             return self.scan.skip_value(depth);
-        }
-        match self.scan.peek() {
-            Some(b'{') => self.object(states, depth),
-            Some(b'[') => self.array(states, depth),
-            _ => self.scan.scalar(),
-        }
-    }
-
-    fn array(&mut self, states: Range<usize>, depth: usize) -> Result<(), MarkError> {
-        let inner = self.advance(&states, None);
-        if inner.is_empty() {
-            self.states.truncate(inner.start);
-            return self.scan.skip_value(depth);
-        }
+        };
         if depth >= self.scan.max_depth() {
             return Err(self.scan.too_deep());
         }
         self.scan.expect(b'[', "expected `[`")?;
         self.scan.skip_ws();
         if self.scan.peek() == Some(b']') {
-            self.scan.expect(b']', "expected `]`")?;
-        } else {
-            loop {
-                self.value(inner.clone(), depth + 1)?;
-                self.scan.skip_ws();
-                match self.scan.peek() {
-                    Some(b',') => {
-                        self.scan.expect(b',', "expected `,`")?;
-                        self.scan.skip_ws();
-                    }
-                    Some(b']') => {
-                        self.scan.expect(b']', "expected `]`")?;
-                        break;
-                    }
-                    _ => return Err(self.scan.syntax("expected `,` or `]` in an array")),
+            return self.scan.expect(b']', "expected `]`");
+        }
+        loop {
+            self.value(Some(inner), depth + 1)?;
+            self.scan.skip_ws();
+            match self.scan.peek() {
+                Some(b',') => {
+                    self.scan.expect(b',', "expected `,`")?;
+                    self.scan.skip_ws();
                 }
+                Some(b']') => return self.scan.expect(b']', "expected `]`"),
+                _ => return Err(self.scan.syntax("expected `,` or `]` in an array")),
             }
         }
-        self.states.truncate(inner.start);
-        Ok(())
     }
 
-    fn object(&mut self, states: Range<usize>, depth: usize) -> Result<(), MarkError> {
+    #[inline(never)]
+    fn object(&mut self, state: StateId, depth: usize) -> Result<(), MarkError> {
+        let dfa = self.targets.dfa;
+        let selected = dfa.selected(state);
+        if !selected && !dfa.has_members(state) {
+            return self.scan.skip_value(depth);
+        }
         if depth >= self.scan.max_depth() {
             return Err(self.scan.too_deep());
         }
-        let selected = self.is_selected(&states);
         let member_base = self.members.len();
         let mut id = IdValue::Missing;
         let mut id_seen = false;
@@ -210,18 +152,27 @@ where
         if self.scan.peek() != Some(b'}') {
             loop {
                 let key_span = self.scan.string()?;
-                let key = self.scan.decode(key_span)?;
+                // Keys are compared as UTF-8 bytes: as written when nothing is escaped
+                // (the usual case, no copy), else unescaped.
+                let unescaped;
+                let key: &[u8] = if key_span.escaped {
+                    unescaped = self.scan.decode(key_span)?;
+                    unescaped.as_bytes()
+                } else {
+                    self.scan.raw(key_span)
+                };
                 self.scan.skip_ws();
                 self.scan.expect(b':', "expected `:` after an object key")?;
                 self.scan.skip_ws();
                 let value_start = self.scan.pos();
-                let is_marker = selected && key == self.targets.marker;
-                let is_id = selected && !is_marker && self.targets.id_key == Some(key.as_ref());
+                let is_marker = selected && key == self.targets.marker.as_bytes();
                 if is_marker {
                     // Replaced wholesale: nothing inside can reach the client.
                     self.scan.skip_value(depth + 1)?;
                 } else {
-                    let inner = self.advance(&states, Some(&key));
+                    let inner = dfa.member(state, key);
+                    let is_id =
+                        selected && self.targets.id_key.is_some_and(|k| k.as_bytes() == key);
                     if is_id {
                         if id_seen {
                             return Err(MarkError::DuplicateId {
@@ -234,12 +185,11 @@ where
                             id = IdValue::Str(self.scan.decode(span)?);
                         } else {
                             id = IdValue::NotAString;
-                            self.value(inner.clone(), depth + 1)?;
+                            self.value(inner, depth + 1)?;
                         }
                     } else {
-                        self.value(inner.clone(), depth + 1)?;
+                        self.value(inner, depth + 1)?;
                     }
-                    self.states.truncate(inner.start);
                 }
                 if selected {
                     self.members.push(Member {
@@ -277,6 +227,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mark::selector::Selector;
 
     #[derive(Debug, PartialEq)]
     struct Seen {
@@ -291,8 +242,9 @@ mod tests {
             .iter()
             .map(|s| Selector::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
             .collect();
+        let dfa = SelectorDfa::new(&selectors).unwrap_or_else(|_| panic!("too many states"));
         let targets = Targets {
-            selectors: &selectors,
+            dfa: &dfa,
             marker: "verified_publisher",
             id_key: Some("id"),
         };
