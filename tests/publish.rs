@@ -53,6 +53,9 @@ fn alice_is_blocked_on_political_posts_and_reprints_but_not_on_anything_else() {
         json!({"title": "时政要闻", "content": POLITICAL_ZH}),
         json!({"content": POLITICAL_EN}),
         json!({"content": "转发", "reprint": {"url": "https://news.example.com/2026/11/a.html", "title": POLITICAL_EN}}),
+        // News written into the URL field is read too.
+        json!({"content": "转发", "reprint": {"url": POLITICAL_ZH}}),
+        json!({"content": "share", "reprint": {"url": format!("{POLITICAL_EN} https://news.example.com/a.html")}}),
         json!({"content": SPORTS_EN, "category": "political_news"}),
     ] {
         let resp = post(&h, Some(&alice), &body);

@@ -77,6 +77,69 @@ fn a_valid_registration_reaches_the_upstream_byte_for_byte() {
 }
 
 #[test]
+fn a_sign_up_cannot_make_its_own_account_look_approved() {
+    let h = Harness::start();
+    let mut body: Value = serde_json::from_slice(&registration(
+        "spoofer",
+        &valid_id(),
+        "13800138000",
+        "张三",
+        json!(true),
+        "2014-08",
+    ))
+    .expect("json");
+    body["verified_publisher"] = json!(true);
+    let sent = serde_json::to_vec(&body).expect("json");
+    let resp = post_json(&h, "/api/v1/accounts", &sent);
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    // The upstream stored and echoed the claim; the gateway's marker replaced it.
+    assert_eq!(resp.json()["account"]["id"], "u-spoofer");
+    assert_eq!(resp.json()["account"]["verified_publisher"], json!(false));
+    let seen = h.upstream_requests(1).pop().expect("upstream saw it");
+    assert_eq!(seen["body"].as_str().expect("body").as_bytes(), &sent[..]);
+    // An escaped spelling of the key is the same key.
+    let escaped = String::from_utf8(registration(
+        "spoofer2",
+        &valid_id(),
+        "13800138000",
+        "张三",
+        json!(true),
+        "2014-08",
+    ))
+    .expect("utf-8")
+    .replacen('{', r#"{"verified\u005fpublisher":true,"#, 1);
+    let resp = post_json(&h, "/api/v1/accounts", escaped.as_bytes());
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(resp.json()["account"]["verified_publisher"], json!(false));
+}
+
+#[test]
+fn a_sign_up_nested_deeper_than_the_marker_can_show_is_refused() {
+    let h = Harness::start();
+    let valid = String::from_utf8(registration(
+        "deep",
+        &valid_id(),
+        "13800138000",
+        "张三",
+        json!(true),
+        "2014-08",
+    ))
+    .expect("utf-8");
+    // 64 levels in all (the body itself is one) pass; 65 do not.
+    let with_profile = |levels: usize| {
+        let nested = format!("{}1{}", "[".repeat(levels - 1), "]".repeat(levels - 1));
+        valid.replacen('{', &format!("{{\"profile\":{nested},"), 1)
+    };
+    let resp = post_json(&h, "/api/v1/accounts", with_profile(65).as_bytes());
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(resp.code(), "body.too_deep");
+    assert_eq!(register_count(&h), 0);
+    let resp = post_json(&h, "/api/v1/accounts", with_profile(64).as_bytes());
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(register_count(&h), 1);
+}
+
+#[test]
 fn invalid_registrations_report_every_violation_and_never_reach_the_upstream() {
     let h = Harness::start();
     let mut bad_checksum = valid_id();

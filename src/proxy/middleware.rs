@@ -745,7 +745,9 @@ fn non_canonical(path: &str, what: &str) -> Rejection {
     )
 }
 
-/// Accepts a client's `X-Request-Id` when it is short and plain, or makes a new one.
+/// Accepts a client's `X-Request-Id` when it is short and plain, or makes a new one. An
+/// id that holds something shaped like an ID or phone number is replaced too: the id is
+/// logged, audited and echoed as it is.
 fn request_id(header: &RequestHeader) -> String {
     if let Some(value) = header.headers.get("x-request-id") {
         let bytes = value.as_bytes();
@@ -753,7 +755,10 @@ fn request_id(header: &RequestHeader) -> String {
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
         if plain && !bytes.is_empty() && bytes.len() <= 128 {
-            return String::from_utf8_lossy(bytes).into_owned();
+            let text = String::from_utf8_lossy(bytes);
+            if imgate_core::mask::holds_no_number(&text) {
+                return text.into_owned();
+            }
         }
     }
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
@@ -865,7 +870,19 @@ mod tests {
             request_id(&h)
         };
         assert_eq!(with("abc-123_x.y:z"), "abc-123_x.y:z");
-        for refused in ["has space", "quote\"", &"a".repeat(129)] {
+        // A uuid or a trace id keeps its digits; a phone or ID number inside is refused.
+        assert_eq!(
+            with("0af7651916cd43dd8448eb211c80319c"),
+            "0af7651916cd43dd8448eb211c80319c"
+        );
+        for refused in [
+            "has space",
+            "quote\"",
+            &"a".repeat(129),
+            "id-11010519491231002X",
+            "req-13800138000",
+            "138-0013-8000",
+        ] {
             let made = with(refused);
             assert_ne!(made, refused);
             assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");

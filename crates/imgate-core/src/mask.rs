@@ -21,63 +21,112 @@ pub fn mask_phone(phone: &str) -> String {
     mask_keep(phone, 3, 4)
 }
 
-/// Masks every run of 11 or more ASCII digits (with an optional trailing `X`/`x`, as ID
+/// Masks every run of 11 or more digits (with an optional trailing `X`/`x`, as ID
 /// numbers end) in free text: runs of 15 or more like ID numbers, shorter ones like
-/// phone numbers. Use it on any text that may carry client input before it is logged.
-/// Text with nothing to mask is returned as it is, without a copy (most paths).
+/// phone numbers. A run is spelled the ways clients spell numbers: digits may be
+/// separated by single spaces or hyphens (`138 0013 8000`, `138-0013-8000`, as the phone
+/// validator accepts them) and percent-encoded (`%31%33%38...`, as paths carry them).
+/// Separators stay, the masked digits become `*` (a percent-encoded one `***`), so the
+/// text keeps its length in characters. Use it on any text that may carry client input
+/// before it is logged or echoed. Text with fewer than ten digits is returned as it is,
+/// without a copy (most paths).
 pub fn mask_digits_in(text: &str) -> Cow<'_, str> {
-    if !has_long_digit_run(text.as_bytes()) {
+    if !may_hold_a_number(text.as_bytes()) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(mask_digit_runs(text))
 }
 
-/// [`mask_digits_in`] without the shortcut for text without long digit runs.
-fn mask_digit_runs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
-        out.push_str(&rest[..start]);
-        let run = &rest[start..];
-        let digits = run.bytes().take_while(u8::is_ascii_digit).count();
-        let mut end = digits;
-        if digits >= MIN_SENSITIVE_DIGITS - 1
-            && matches!(run.as_bytes().get(digits), Some(b'X' | b'x'))
+/// Whether [`mask_digits_in`] says `text` carries nothing it would mask.
+pub fn holds_no_number(text: &str) -> bool {
+    !may_hold_a_number(text.as_bytes()) || mask_digit_runs(text) == text
+}
+
+/// One digit of a run at byte `i`: a digit, or a percent-encoded one (`%3N`); its
+/// length in bytes.
+fn digit_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b'0'..=b'9' => Some(1),
+        b'%' if bytes.get(i + 1) == Some(&b'3')
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_digit) =>
         {
-            end += 1;
+            Some(3)
         }
-        let token = &run[..end];
-        if end < MIN_SENSITIVE_DIGITS {
-            out.push_str(&run[..digits]);
-            rest = &run[digits..];
+        _ => None,
+    }
+}
+
+/// The trailing check character of an ID number at byte `i` (`X`, `x`, `%58`, `%78`).
+fn check_char_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b'X' | b'x' => Some(1),
+        b'%' if matches!(bytes.get(i + 1..i + 3), Some(b"58" | b"78")) => Some(3),
+        _ => None,
+    }
+}
+
+/// The units (byte ranges of digits and the check character) of the run starting at a
+/// digit at `start`, and the byte offset just past it.
+fn run_at(bytes: &[u8], start: usize, units: &mut Vec<(usize, usize)>) -> usize {
+    units.clear();
+    let mut i = start;
+    while let Some(len) = digit_at(bytes, i) {
+        units.push((i, i + len));
+        i += len;
+        if matches!(bytes.get(i), Some(b' ' | b'-')) && digit_at(bytes, i + 1).is_some() {
+            i += 1;
+        }
+    }
+    if units.len() >= MIN_SENSITIVE_DIGITS - 1 {
+        if let Some(len) = check_char_at(bytes, i) {
+            units.push((i, i + len));
+            i += len;
+        }
+    }
+    i
+}
+
+/// [`mask_digits_in`] without the shortcut for text with few digits.
+fn mask_digit_runs(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut units = Vec::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if digit_at(bytes, i).is_none() {
+            i += 1;
             continue;
         }
-        if end >= 15 {
-            out.push_str(&mask_id_number(token));
-        } else {
-            out.push_str(&mask_phone(token));
+        let end = run_at(bytes, i, &mut units);
+        let n = units.len();
+        if n >= MIN_SENSITIVE_DIGITS {
+            // Like mask_id_number / mask_phone: region or prefix and the last four kept.
+            let head = if n >= 15 { 6 } else { 3 };
+            out.push_str(&text[copied..i]);
+            let mut at = i;
+            for (k, &(s, e)) in units.iter().enumerate() {
+                out.push_str(&text[at..s]);
+                if k < head || k >= n - 4 {
+                    out.push_str(&text[s..e]);
+                } else {
+                    out.extend(std::iter::repeat_n('*', e - s));
+                }
+                at = e;
+            }
+            copied = end;
         }
-        rest = &run[end..];
+        i = end.max(i + 1);
     }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     out
 }
 
-/// Whether `bytes` holds a run of digits long enough that [`mask_digits_in`] may mask
-/// it (one short of the minimum: a trailing `X` completes an ID number).
-fn has_long_digit_run(bytes: &[u8]) -> bool {
-    let mut run = 0;
-    for b in bytes {
-        if b.is_ascii_digit() {
-            run += 1;
-            if run >= MIN_SENSITIVE_DIGITS - 1 {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    false
+/// Whether `bytes` has enough digits (plain or percent-encoded) that
+/// [`mask_digits_in`] may mask some: one short of the minimum, as a trailing `X`
+/// completes an ID number.
+fn may_hold_a_number(bytes: &[u8]) -> bool {
+    bytes.iter().filter(|b| b.is_ascii_digit()).count() >= MIN_SENSITIVE_DIGITS - 1
 }
 
 /// Keeps the first `head` and last `tail` characters of a value of at least 11
@@ -125,6 +174,22 @@ mod tests {
             ("12345678901X", "123*****901X"),
             ("张三13812345678", "张三138****5678"),
             ("X13812345678", "X138****5678"),
+            // Spelled with separators or percent-encoded, as clients and paths do.
+            ("tel 138 0013 8000.", "tel 138 **** 8000."),
+            ("/x/138-0013-8000", "/x/138-****-8000"),
+            ("+86-138-0013-8000", "+86-1**-****-8000"),
+            (
+                "/x/%31%33%38%30%30%31%33%38%30%30%30",
+                "/x/%31%33%38************%38%30%30%30",
+            ),
+            (
+                "id-11010519491231002X-13800138000",
+                "id-110105********002X-138****8000",
+            ),
+            ("1101051949123100%58", "110105*******100%58"),
+            // Dates, times and short numbers stay.
+            ("2026-12-02 10:30 #42", "2026-12-02 10:30 #42"),
+            ("v1.2.3 build 20261202", "v1.2.3 build 20261202"),
         ];
         for (input, want) in cases {
             assert_eq!(mask_digits_in(input), want, "{input}");
@@ -144,14 +209,21 @@ mod tests {
         }
 
         #[test]
-        fn no_run_of_eleven_digits_survives(s in "[0-9a-zX ]{0,60}") {
+        fn no_run_of_eleven_digits_survives(s in "[0-9a-zX -]{0,60}") {
             let masked = mask_digits_in(&s);
+            // At most 3 + 4 (or 6 + 4) digits of any run, separators included, stay.
             let mut run = 0;
-            for b in masked.bytes() {
-                run = if b.is_ascii_digit() { run + 1 } else { 0 };
+            let bytes = masked.as_bytes();
+            for (i, b) in bytes.iter().enumerate() {
+                let joins = matches!(b, b' ' | b'-')
+                    && i > 0
+                    && bytes[i - 1].is_ascii_digit()
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+                run = if b.is_ascii_digit() { run + 1 } else if joins { run } else { 0 };
                 prop_assert!(run < 11, "{} -> {}", s, masked);
             }
             prop_assert_eq!(masked.chars().count(), s.chars().count());
+            prop_assert_eq!(holds_no_number(&s), masked == s);
         }
 
         #[test]

@@ -10,7 +10,7 @@
 //!
 //! ```toml
 //! text = ["/title", "/content", "/reprint/title", "/reprint/source"]  # JSON pointers; `*` walks arrays/objects
-//! sources = ["/reprint/url", "/reprint/source"]   # reprint URLs / source names, checked against domain lists
+//! sources = ["/reprint/url", "/reprint/source"]   # reprint URLs / source names: domain lists, and text too
 //! category_field = "/category"                     # the API's own category field, if any
 //! author_field = "/author_id"                      # optional: must equal the authenticated account
 //! restricted = ["political_news"]                  # categories that need approval
@@ -30,7 +30,9 @@ pub struct PublishSpec {
     /// Pointers to the post's text (title, content, reprinted title, ...).
     #[serde(default = "default_text")]
     pub text: Vec<String>,
-    /// Pointers to reprint source URLs or names.
+    /// Pointers to reprint source URLs or names. They are checked against the domain
+    /// lists and classified as text as well (URL tokens are blanked before the lexicon
+    /// and the model see them), so news written into a URL field is still read.
     #[serde(default)]
     pub sources: Vec<String>,
     /// Pointer to an explicit category field.
@@ -259,7 +261,14 @@ impl PublishRule {
             pointer.resolve(body, &mut found);
             for (path, value) in found.drain(..) {
                 match value {
-                    Value::String(s) => extracted.sources.push(s),
+                    Value::String(s) => {
+                        extracted.sources.push(s);
+                        // A source field is text too: the upstream stores and shows it
+                        // whatever it holds. Once per field when it is also a text pointer.
+                        if !listed.contains(&path) {
+                            extracted.texts.push(s);
+                        }
+                    }
                     Value::Null => {}
                     _ => return Err(wrong_type(&pointer.text)),
                 }
@@ -439,7 +448,12 @@ mod tests {
             "reprint": {"url": "https://news.example.cn/a", "title": "RT", "source": "Example News"}
         });
         let e = rule(&spec()).extract(&body).unwrap();
-        assert_eq!(e.texts, ["T", "C", "RT", "Example News"]);
+        // The URL is classified too (its URL tokens are blanked later); the source name,
+        // listed as text and as a source, once.
+        assert_eq!(
+            e.texts,
+            ["T", "C", "RT", "Example News", "https://news.example.cn/a"]
+        );
         assert_eq!(e.sources, ["https://news.example.cn/a", "Example News"]);
         assert_eq!(e.declared_category, Some("political_news"));
     }

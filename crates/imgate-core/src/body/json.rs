@@ -15,7 +15,16 @@ pub enum JsonError {
     DuplicateKey { key: String },
     #[error("the top-level JSON value must be an object")]
     NotAnObject,
+    #[error("the JSON body nests deeper than {limit} levels; send a flatter document")]
+    TooDeep { limit: usize },
 }
+
+/// Deepest nesting of arrays and objects accepted in an inspected request body. Well
+/// below the marker's limit ([`crate::mark::MAX_DEPTH`]): what a client stores comes back
+/// a few levels deeper inside the responses the gateway marks (an account inside a post
+/// inside a timeline), and a stored value the marker cannot walk would turn every such
+/// response into an error for everyone.
+pub const MAX_DEPTH: usize = 64;
 
 impl JsonError {
     /// Stable reason code for the error envelope.
@@ -25,6 +34,7 @@ impl JsonError {
             JsonError::Syntax { .. } => "body.malformed_json",
             JsonError::DuplicateKey { .. } => "body.duplicate_key",
             JsonError::NotAnObject => "body.not_an_object",
+            JsonError::TooDeep { .. } => "body.too_deep",
         }
     }
 }
@@ -37,7 +47,7 @@ pub fn parse_strict_object(bytes: &[u8]) -> Result<Value, JsonError> {
         });
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = match de.deserialize_any(StrictVisitor) {
+    let value = match de.deserialize_any(StrictVisitor { depth: 0 }) {
         Ok(v) => v,
         Err(e) => return Err(classify_error(e)),
     };
@@ -49,30 +59,53 @@ pub fn parse_strict_object(bytes: &[u8]) -> Result<Value, JsonError> {
 }
 
 const DUPLICATE_PREFIX: &str = "\u{0}duplicate key:";
+const TOO_DEEP: &str = "\u{0}too deep";
 
 fn classify_error(e: serde_json::Error) -> JsonError {
     let text = e.to_string();
+    if text.starts_with(TOO_DEEP) {
+        return JsonError::TooDeep { limit: MAX_DEPTH };
+    }
     if let Some(rest) = text.strip_prefix(DUPLICATE_PREFIX) {
         let key = rest.split(" at line ").next().unwrap_or(rest);
         return JsonError::DuplicateKey {
             key: truncate_key(key),
         };
     }
-    JsonError::Syntax { detail: text }
+    JsonError::Syntax {
+        detail: crate::mask::mask_digits_in(&text).into_owned(),
+    }
 }
 
 /// Keys are echoed in errors to help the client, but bounded so an attacker-chosen key
-/// cannot blow up logs.
+/// cannot blow up logs, and masked: a key can be an ID or phone number.
 fn truncate_key(key: &str) -> String {
-    key.chars().take(64).collect()
+    let short: String = key.chars().take(64).collect();
+    crate::mask::mask_digits_in(&short).into_owned()
 }
 
-struct StrictVisitor;
+/// The visitor of a value with `depth` containers open around it.
+#[derive(Clone, Copy)]
+struct StrictVisitor {
+    depth: usize,
+}
+
+impl StrictVisitor {
+    /// The visitor of a container's members or elements.
+    fn inner<E: de::Error>(self) -> Result<StrictVisitor, E> {
+        if self.depth >= MAX_DEPTH {
+            return Err(E::custom(TOO_DEEP));
+        }
+        Ok(StrictVisitor {
+            depth: self.depth + 1,
+        })
+    }
+}
 
 impl<'de> de::DeserializeSeed<'de> for StrictVisitor {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
+        d.deserialize_any(self)
     }
 }
 
@@ -106,19 +139,21 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.inner()?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(StrictVisitor)? {
+        while let Some(item) = seq.next_element_seed(inner)? {
             items.push(item);
         }
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.inner()?;
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
                 return Err(de::Error::custom(format_args!("{DUPLICATE_PREFIX}{key}")));
             }
-            let value = map.next_value_seed(StrictVisitor)?;
+            let value = map.next_value_seed(inner)?;
             object.insert(key, value);
         }
         Ok(Value::Object(object))
@@ -149,6 +184,38 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded_below_the_markers_limit() {
+        let nested = |levels: usize| {
+            // The top-level object is the first level.
+            format!(
+                "{{\"a\":{}1{}}}",
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        assert!(parse_strict_object(nested(MAX_DEPTH).as_bytes()).is_ok());
+        assert_eq!(
+            parse_strict_object(nested(MAX_DEPTH + 1).as_bytes()),
+            Err(JsonError::TooDeep { limit: MAX_DEPTH })
+        );
+        assert_eq!(
+            parse_strict_object(nested(100_000).as_bytes()),
+            Err(JsonError::TooDeep { limit: MAX_DEPTH })
+        );
+        const { assert!(MAX_DEPTH + 8 <= crate::mark::MAX_DEPTH) };
+    }
+
+    #[test]
+    fn a_duplicate_key_that_is_a_number_is_echoed_masked() {
+        let err = parse_strict_object(br#"{"11010519491231002X":1,"11010519491231002X":2}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("110105********002X"), "{err}");
+        assert!(!err.contains("11010519491231002X"), "{err}");
     }
 
     #[test]
