@@ -78,6 +78,42 @@ fn alice_is_blocked_on_political_posts_and_reprints_but_not_on_anything_else() {
 }
 
 #[test]
+fn letters_inserted_or_spaced_out_do_not_hide_political_news() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let lone_letters: String = POLITICAL_ZH.chars().flat_map(|c| [c, 'x']).collect();
+    let spelled = |sep: &str, gap: &str| -> String {
+        POLITICAL_EN
+            .split(' ')
+            .map(|w| w.chars().map(String::from).collect::<Vec<_>>().join(sep))
+            .collect::<Vec<_>>()
+            .join(gap)
+    };
+    for content in [
+        lone_letters,
+        spelled("-", " "),
+        spelled(".", " "),
+        spelled(" ", "   "),
+    ] {
+        let resp = post(&h, Some(&alice), &json!({ "content": content }));
+        assert_eq!(
+            (resp.status, resp.code()),
+            (403, "publish.not_approved".to_owned()),
+            "{content}: {}",
+            resp.text()
+        );
+    }
+    assert_eq!(posts_seen(&h), 0);
+    // Ordinary text with single letters and abbreviations still passes.
+    let resp = post(
+        &h,
+        Some(&alice),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金")}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text());
+}
+
+#[test]
 fn xinhua_may_publish_political_news_and_mallory_may_not() {
     let h = Harness::start();
     let xinhua = login(&h, "xinhua");

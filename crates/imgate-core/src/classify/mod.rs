@@ -29,6 +29,7 @@ pub mod lexicon;
 pub mod model;
 pub mod normalize;
 pub mod obfuscate;
+pub mod spaced;
 pub mod train;
 pub mod urls;
 
@@ -531,6 +532,7 @@ impl Classifier {
     /// [`Classifier::normalize`] into a reused buffer.
     fn normalize_into(&self, text: &str, n: &mut Normalized) {
         self.norm.normalize_into(text, n);
+        spaced::join_spaced_letters(n, text);
         urls::blank_urls(n);
     }
 

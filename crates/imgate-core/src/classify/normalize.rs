@@ -15,8 +15,10 @@
 //! 5. traditional to simplified Chinese ([`to_simplified`]);
 //! 6. non-ASCII look-alikes of Latin letters fold to their ASCII skeleton ([`fold_confusable`]).
 //!
-//! Sequence steps, done in the scan: whitespace runs collapse to one space, and separators (spaces, punctuation,
-//! symbols) between two CJK characters are removed ([`is_separator`]).
+//! Sequence steps, done in the scan: whitespace runs collapse to one space, separators (spaces, punctuation,
+//! symbols) between two CJK characters are removed ([`is_separator`]), and so is a lone Latin letter directly
+//! between two CJK characters (`外x交x部`: a letter is as easy to insert as a symbol; a real word next to
+//! Chinese text has two letters or more, and the rare lone one, as in `A股`, carries no topic).
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -44,6 +46,42 @@ impl Normalized {
         self.map.clear();
         self.cjk_chars = 0;
         self.latin_words = 0;
+    }
+
+    /// The byte offset in the original text of the character output byte `i` came from.
+    pub(crate) fn source_of(&self, i: usize) -> Option<usize> {
+        self.map.get(i).map(|&o| o as usize)
+    }
+
+    /// Removes the output bytes at `positions` (ascending, ASCII bytes only, so character boundaries hold) from
+    /// the text and the map, and recounts the Latin words.
+    pub(crate) fn remove_ascii_bytes(&mut self, positions: &[usize]) {
+        if positions.is_empty() {
+            return;
+        }
+        let mut next = positions.iter().copied().peekable();
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        let mut kept = 0;
+        for i in 0..bytes.len() {
+            if next.peek() == Some(&i) && bytes[i].is_ascii() {
+                next.next();
+                continue;
+            }
+            bytes[kept] = bytes[i];
+            self.map[kept] = self.map[i];
+            kept += 1;
+        }
+        bytes.truncate(kept);
+        self.map.truncate(kept);
+        // Only ASCII bytes were removed, so the rest is still UTF-8; stay total anyway.
+        self.text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let b = self.text.as_bytes();
+        self.latin_words = (0..b.len())
+            .filter(|&i| {
+                b[i].is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            })
+            .count() as u32;
     }
 
     /// Heap bytes held by the buffers (for callers that keep a `Normalized` around as scratch).
@@ -340,8 +378,11 @@ struct Emitter<'a> {
     out: &'a mut Normalized,
     /// Kind of the last non-separator character emitted.
     last: Last,
-    /// Output length before a separator run that directly follows a CJK character.
+    /// Output length before a separator run (or a lone letter) that directly follows a CJK character.
     pending: Option<usize>,
+    /// The pending run is one ASCII letter right after a CJK character: removed if a CJK character follows at
+    /// once, kept (as a word) if anything else does.
+    lone_letter: bool,
     /// Whether the last output byte is an ASCII alphanumeric / a space (or the output is empty).
     prev_alnum: bool,
     prev_space: bool,
@@ -356,9 +397,34 @@ impl Emitter<'_> {
         self.prev_space = false;
     }
 
+    /// Something other than a CJK character ends the pending run: its characters stay.
+    #[inline]
+    fn keep_pending(&mut self) {
+        self.pending = None;
+        self.lone_letter = false;
+    }
+
+    /// A CJK character follows the pending run: the run is removed (and a lone letter's word uncounted).
+    #[inline]
+    fn drop_pending(&mut self) {
+        if let Some(p) = self.pending.take() {
+            self.out.text.truncate(p);
+            self.out.map.truncate(p);
+            if self.lone_letter {
+                self.out.latin_words -= 1;
+            }
+        }
+        self.lone_letter = false;
+    }
+
     /// A separator follows: if it directly follows a CJK character, remember where the run started.
     #[inline]
     fn separator(&mut self) {
+        if self.lone_letter {
+            // `外x-`: the letter was not inserted between two CJK characters; it stays, and so does the run.
+            self.keep_pending();
+            self.last = Last::Other;
+        }
         if self.last == Last::Cjk && self.pending.is_none() {
             self.pending = Some(self.out.text.len());
         }
@@ -369,10 +435,7 @@ impl Emitter<'_> {
         match class {
             Class::Ascii => self.emit_ascii(c as u8, src),
             Class::Cjk => {
-                if let Some(p) = self.pending.take() {
-                    self.out.text.truncate(p);
-                    self.out.map.truncate(p);
-                }
+                self.drop_pending();
                 self.last = Last::Cjk;
                 self.out.cjk_chars += 1;
                 let mut buf = [0u8; 4];
@@ -384,7 +447,7 @@ impl Emitter<'_> {
                 self.push_str(c.encode_utf8(&mut buf), src);
             }
             Class::Other => {
-                self.pending = None;
+                self.keep_pending();
                 self.last = Last::Other;
                 let mut buf = [0u8; 4];
                 self.push_str(c.encode_utf8(&mut buf), src);
@@ -395,11 +458,22 @@ impl Emitter<'_> {
     #[inline]
     fn emit_ascii(&mut self, b: u8, src: u32) {
         if b.is_ascii_alphanumeric() {
-            if !self.prev_alnum {
+            let starts_word = !self.prev_alnum;
+            if starts_word {
                 self.out.latin_words += 1;
             }
-            self.pending = None;
-            self.last = Last::Other;
+            if starts_word
+                && b.is_ascii_alphabetic()
+                && self.last == Last::Cjk
+                && self.pending.is_none()
+            {
+                // Maybe a letter inserted between two CJK characters: decided by what follows.
+                self.pending = Some(self.out.text.len());
+                self.lone_letter = true;
+            } else {
+                self.keep_pending();
+                self.last = Last::Other;
+            }
             self.out.text.push(b.to_ascii_lowercase() as char);
             self.out.map.push(src);
             self.prev_alnum = true;
@@ -488,6 +562,7 @@ impl Normalizer {
             out,
             last: Last::Start,
             pending: None,
+            lone_letter: false,
             prev_alnum: false,
             prev_space: false,
         };
@@ -586,10 +661,7 @@ impl Normalizer {
         let Some(run) = input.get(start..i).filter(|r| !r.is_empty()) else {
             return 0;
         };
-        if let Some(p) = em.pending.take() {
-            em.out.text.truncate(p);
-            em.out.map.truncate(p);
-        }
+        em.drop_pending();
         em.out.text.push_str(run);
         for src in (start as u32..i as u32).step_by(3) {
             em.out.map.extend_from_slice(&[src, src, src]);
@@ -636,6 +708,7 @@ mod tests {
             out: &mut out,
             last: Last::Start,
             pending: None,
+            lone_letter: false,
             prev_alnum: false,
             prev_space: false,
         };
@@ -835,6 +908,23 @@ mod tests {
         assert_eq!(n("国务院--总理 A-B 国-a 国 a"), "国务院总理 a-b 国-a 国 a");
         assert_eq!(n("国·務\u{200B}院 PM"), "国务院 pm");
         assert_eq!(n("a - b"), "a - b");
+    }
+
+    #[test]
+    fn lone_letters_between_cjk_are_removed() {
+        assert_eq!(n("外x交x部x发x言x人"), "外交部发言人");
+        assert_eq!(n("外X交ｂ部Ｒ长"), "外交部长");
+        // Cyrillic look-alikes fold to Latin letters first.
+        assert_eq!(n("国\u{0430}务\u{043E}院"), "国务院");
+        let counted = Normalizer::new().normalize("外x交 ok");
+        assert_eq!((counted.text.as_str(), counted.latin_words), ("外交 ok", 1));
+        // Words, digits, letters not between two CJK characters: kept.
+        assert_eq!(n("同步ab股"), "同步ab股");
+        assert_eq!(n("3月5日"), "3月5日");
+        assert_eq!(n("外x-交"), "外x-交");
+        assert_eq!(n("外x"), "外x");
+        assert_eq!(n("x交"), "x交");
+        assert_eq!(n("交 x 部"), "交 x 部");
     }
 
     #[test]

@@ -36,6 +36,8 @@ const ZERO_WIDTH: [char; 6] = [
     '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
 ];
 const CJK_SEPARATORS: [&str; 8] = ["-", "*", " ", "\u{3000}", "·", "|", "_", "★"];
+/// Lone letters inserted between CJK characters (`外x交`).
+const CJK_LETTERS: [char; 6] = ['x', 'b', 'k', 'Q', 'ｗ', 'о'];
 const CYRILLIC: [(char, char); 11] = [
     ('a', 'а'),
     ('c', 'с'),
@@ -49,6 +51,35 @@ const CYRILLIC: [(char, char); 11] = [
     ('E', 'Е'),
     ('O', 'О'),
 ];
+
+/// Separators put between the letters of a spelled-out English word (`m-i-n-i-s-t-e-r`).
+const LETTER_SEPARATORS: [&str; 4] = ["-", ".", " ", "*"];
+
+/// Spells out some English words letter by letter (one word in eight of four letters or more). With a space
+/// between the letters, the words around get a wider gap, as a writer would leave to keep them readable.
+fn spell_out_words(text: &str, rng: &mut Rng) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.len() >= 4 && word.bytes().all(|b| b.is_ascii_alphabetic()) && rng.chance(12) {
+            let sep = LETTER_SEPARATORS[rng.below(LETTER_SEPARATORS.len() as u64) as usize];
+            let wide = if sep == " " { "  " } else { "" };
+            out.push_str(wide);
+            for (k, c) in word.chars().enumerate() {
+                if k > 0 {
+                    out.push_str(sep);
+                }
+                out.push(c);
+            }
+            out.push_str(wide);
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
 
 /// Obfuscates text with a mix of techniques.
 #[derive(Debug)]
@@ -68,6 +99,8 @@ impl Obfuscator {
     /// Returns an obfuscated variant of `text`; `seed` selects the variant.
     pub fn obfuscate(&self, text: &str, seed: u64) -> String {
         let mut rng = Rng::new(seed);
+        let spelled = spell_out_words(text, &mut rng);
+        let text = spelled.as_str();
         let mut out = String::with_capacity(text.len() * 2);
         let mut prev_cjk = false;
         let mut prev_alpha = false;
@@ -75,8 +108,9 @@ impl Obfuscator {
             let cjk = super::normalize::is_cjk(c);
             if cjk {
                 if prev_cjk && rng.chance(35) {
-                    match rng.below(3) {
+                    match rng.below(4) {
                         0 => out.push(ZERO_WIDTH[rng.below(ZERO_WIDTH.len() as u64) as usize]),
+                        1 => out.push(CJK_LETTERS[rng.below(CJK_LETTERS.len() as u64) as usize]),
                         _ => out.push_str(
                             CJK_SEPARATORS[rng.below(CJK_SEPARATORS.len() as u64) as usize],
                         ),
@@ -123,11 +157,32 @@ mod tests {
     fn obfuscated_text_normalises_back() {
         let norm = Normalizer::new();
         let o = Obfuscator::new(&norm);
-        for seed in 0..20 {
-            let plain = "国务院总理 会见 外交部长 the prime minister of the government";
+        let canonical = |s: &str| {
+            let mut n = norm.normalize(s);
+            super::super::spaced::join_spaced_letters(&mut n, s);
+            n.text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let plain = "国务院总理 会见 外交部长 the prime minister of the government";
+        let mut spelled = 0;
+        for seed in 0..40 {
             let ob = o.obfuscate(plain, seed);
-            assert_eq!(norm.normalize(&ob).text, norm.normalize(plain).text, "{ob}");
+            assert_eq!(canonical(&ob), canonical(plain), "{ob}");
+            spelled += usize::from(
+                ob.contains("m-i")
+                    || ob.contains("m.i")
+                    || ob.contains("m i")
+                    || ob.contains("m*i")
+                    || ob.contains("g-o")
+                    || ob.contains("g.o")
+                    || ob.contains("g o")
+                    || ob.contains("g*o")
+                    || ob.contains("p-r")
+                    || ob.contains("p.r")
+                    || ob.contains("p r")
+                    || ob.contains("p*r"),
+            );
         }
+        assert!(spelled > 0, "no variant spells a word out");
         assert_ne!(
             o.obfuscate("国务院总理会见外交部长", 1),
             "国务院总理会见外交部长"

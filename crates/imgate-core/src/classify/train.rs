@@ -158,6 +158,7 @@ fn featurize(records: &[Record], lexicon: Option<&Classifier>, post_lengths: &[u
     let mut docs = Vec::with_capacity(texts.len());
     for (r, text, post) in &texts {
         norm.normalize_into(text, &mut buf);
+        super::spaced::join_spaced_letters(&mut buf, text);
         urls::blank_urls(&mut buf);
         let zh = buf.is_cjk();
         let mut tf: HashMap<u64, u32> = HashMap::new();
