@@ -114,6 +114,44 @@ fn letters_inserted_or_spaced_out_do_not_hide_political_news() {
 }
 
 #[test]
+fn reprints_from_government_sites_and_politics_sections_are_political_news() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    for url in [
+        "http://www.gov.cn/xinwen/2026-11/02/content_5001.htm",
+        "https://www.fmprc.gov.cn/web/wjdt_674879/",
+        "https://www.bbc.co.uk/news/politics-60000000",
+        "https://www.theguardian.com/politics/2026/nov/02/a",
+    ] {
+        let resp = post(
+            &h,
+            Some(&alice),
+            &json!({"content": "转发", "reprint": {"url": url}}),
+        );
+        assert_eq!(
+            (resp.status, resp.code()),
+            (403, "publish.not_approved".to_owned()),
+            "{url}: {}",
+            resp.text()
+        );
+    }
+    assert_eq!(posts_seen(&h), 0);
+    // Other sections of the same sites, and other sites, are judged by the text alone.
+    for url in [
+        "https://www.bbc.co.uk/sport/football/60000000",
+        "https://www.theguardian.com/football/2026/nov/02/a",
+        "https://news.example.com/2026/11/a.html",
+    ] {
+        let resp = post(
+            &h,
+            Some(&alice),
+            &json!({"content": SPORTS_EN, "reprint": {"url": url}}),
+        );
+        assert_eq!(resp.status, 201, "{url}: {}", resp.text());
+    }
+}
+
+#[test]
 fn xinhua_may_publish_political_news_and_mallory_may_not() {
     let h = Harness::start();
     let xinhua = login(&h, "xinhua");
