@@ -78,7 +78,7 @@ fn alice_is_blocked_on_political_posts_and_reprints_but_not_on_anything_else() {
 }
 
 #[test]
-fn letters_inserted_or_spaced_out_do_not_hide_political_news() {
+fn letters_markup_or_spacing_do_not_hide_political_news() {
     let h = Harness::start();
     let alice = login(&h, "alice");
     let lone_letters: String = POLITICAL_ZH.chars().flat_map(|c| [c, 'x']).collect();
@@ -89,11 +89,21 @@ fn letters_inserted_or_spaced_out_do_not_hide_political_news() {
             .collect::<Vec<_>>()
             .join(gap)
     };
+    let references: String = POLITICAL_ZH
+        .chars()
+        .map(|c| format!("&#{};", u32::from(c)))
+        .collect();
+    let tagged: String = POLITICAL_ZH
+        .chars()
+        .map(|c| format!("{c}<b></b>"))
+        .collect();
     for content in [
         lone_letters,
         spelled("-", " "),
         spelled(".", " "),
         spelled(" ", "   "),
+        references,
+        tagged,
     ] {
         let resp = post(&h, Some(&alice), &json!({ "content": content }));
         assert_eq!(
@@ -108,7 +118,7 @@ fn letters_inserted_or_spaced_out_do_not_hide_political_news() {
     let resp = post(
         &h,
         Some(&alice),
-        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金")}),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>")}),
     );
     assert_eq!(resp.status, 201, "{}", resp.text());
 }

@@ -15,6 +15,10 @@
 //! 5. traditional to simplified Chinese ([`to_simplified`]);
 //! 6. non-ASCII look-alikes of Latin letters fold to their ASCII skeleton ([`fold_confusable`]).
 //!
+//! Markup, done in the scan before the per-character steps: HTML character references (`&#22806;`, `&#x5916;`,
+//! `&amp;`, ...) are read as the character they stand for, and short HTML tags (`<b>`, `</span>`, `<br/>`) are
+//! dropped like zero-width characters, since a client that renders HTML shows the plain text ([`markup_at`]).
+//!
 //! Sequence steps, done in the scan: whitespace runs collapse to one space, separators (spaces, punctuation,
 //! symbols) between two CJK characters are removed ([`is_separator`]), and so is a lone Latin letter directly
 //! between two CJK characters (`外x交x部`: a letter is as easy to insert as a symbol; a real word next to
@@ -96,10 +100,13 @@ impl Normalized {
         }
         let start = self.map[range.start] as usize;
         let last = self.map[range.end - 1] as usize;
-        let end = original
-            .get(last..)
-            .and_then(|s| s.chars().next())
-            .map_or(original.len(), |c| last + c.len_utf8());
+        let end = match markup_at(original, last) {
+            Some(Markup::Char(_, len)) => last + len,
+            _ => original
+                .get(last..)
+                .and_then(|s| s.chars().next())
+                .map_or(original.len(), |c| last + c.len_utf8()),
+        };
         start..end.max(start)
     }
 
@@ -237,10 +244,80 @@ fn fold_char(c: char, out: &mut String) {
     }
 }
 
+/// HTML markup at a position of a text: a character reference, or a tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Markup {
+    /// A character reference (`&#22806;`, `&#x5916;`, `&amp;`) for this character, this many bytes long.
+    Char(char, usize),
+    /// A short tag (`<b>`, `</span>`, `<br/>`, `<a href="...">`), this many bytes long.
+    Tag(usize),
+}
+
+/// Longest tag [`markup_at`] reads as a tag: markup inserted to break up a term is short, and a bound keeps
+/// stray `<` in ordinary text from swallowing it.
+const MAX_TAG: usize = 64;
+
+/// The markup starting at byte `i` of `text`, if any. Only well-formed references and tags count: `a < b`,
+/// `&` alone or `&#;` are text.
+pub(crate) fn markup_at(text: &str, i: usize) -> Option<Markup> {
+    let b = text.as_bytes();
+    match b.get(i)? {
+        b'&' => {
+            let rest = b.get(i + 1..)?;
+            let semi = rest.iter().take(9).position(|&c| c == b';')?;
+            let body = &rest[..semi];
+            let c = match body {
+                [b'#', b'x' | b'X', hex @ ..]
+                    if !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit) =>
+                {
+                    u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+                }
+                [b'#', dec @ ..] if !dec.is_empty() && dec.iter().all(u8::is_ascii_digit) => {
+                    std::str::from_utf8(dec).ok()?.parse::<u32>().ok()
+                }
+                b"amp" => Some(u32::from(b'&')),
+                b"lt" => Some(u32::from(b'<')),
+                b"gt" => Some(u32::from(b'>')),
+                b"quot" => Some(u32::from(b'"')),
+                b"apos" => Some(u32::from(b'\'')),
+                b"nbsp" => Some(0xA0),
+                _ => None,
+            }?;
+            let c = char::from_u32(c).filter(|&c| c != '\0')?;
+            Some(Markup::Char(c, semi + 2))
+        }
+        b'<' => {
+            let mut j = i + 1;
+            if b.get(j) == Some(&b'/') {
+                j += 1;
+            }
+            if !b.get(j).is_some_and(u8::is_ascii_alphabetic) {
+                return None;
+            }
+            while b.get(j).is_some_and(u8::is_ascii_alphanumeric) {
+                j += 1;
+            }
+            let close = b
+                .get(j..(i + MAX_TAG).min(b.len()))?
+                .iter()
+                .position(|&c| c == b'>' || c == b'<')?;
+            match (b.get(j), b.get(j + close)) {
+                // Right after the name: `>`, `/>`, or attributes after a space.
+                (Some(b'>' | b'/' | b' '), Some(b'>')) => Some(Markup::Tag(j + close + 1 - i)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// [`ASCII_CLASS`] bit: ASCII letter or digit.
 pub(crate) const ALNUM: u8 = 1;
-/// [`ASCII_CLASS`] bit: visible ASCII (`!`..=`~`).
+/// [`ASCII_CLASS`] bit: visible ASCII (`!`..=`~`) that bulk copying may take: all but `&` and `<`, which may
+/// start HTML markup ([`MARKUP`]) and go through [`markup_at`].
 pub(crate) const GRAPHIC: u8 = 2;
+/// [`ASCII_CLASS`] bit: a byte that may start HTML markup (`&`, `<`).
+pub(crate) const MARKUP: u8 = 4;
 
 /// Per byte value, its [`ALNUM`] / [`GRAPHIC`] bits (0 for non-ASCII bytes): one load instead of a chain of range
 /// comparisons in the loops that run over every ASCII byte (normalisation, feature scan).
@@ -253,6 +330,8 @@ const fn ascii_classes() -> [u8; 256] {
         let b = i as u8;
         if b.is_ascii_alphanumeric() {
             t[i] = ALNUM | GRAPHIC;
+        } else if b == b'&' || b == b'<' {
+            t[i] = MARKUP;
         } else if b.is_ascii_graphic() {
             t[i] = GRAPHIC;
         }
@@ -570,6 +649,20 @@ impl Normalizer {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
+            if b == b'&' || b == b'<' {
+                match markup_at(input, i) {
+                    Some(Markup::Char(c, len)) => {
+                        self.emit_folded(c, i as u32, &mut em);
+                        i += len;
+                        continue;
+                    }
+                    Some(Markup::Tag(len)) => {
+                        i += len;
+                        continue;
+                    }
+                    None => {}
+                }
+            }
             if b < 0x80 {
                 if em.last != Last::Cjk && (0x20..0x7F).contains(&b) {
                     let end = em.ascii_run(input, i);
@@ -634,6 +727,45 @@ impl Normalizer {
                 }
             }
             i += len;
+        }
+    }
+
+    /// Emits character `c` (from a character reference whose source starts at `src`) through the per-character
+    /// steps, as if it had been written out.
+    fn emit_folded(&self, c: char, src: u32, em: &mut Emitter<'_>) {
+        if c.is_ascii() {
+            em.emit_ascii(c as u8, src);
+            return;
+        }
+        match self.table.entries.get(c as usize) {
+            Some(&e) if e == DELETE => {}
+            Some(&e) if e & MULTI == 0 => {
+                let class = match (e >> CLASS_SHIFT) & 3 {
+                    1 => Class::Cjk,
+                    2 => Class::Separator,
+                    3 => Class::Ascii,
+                    _ => Class::Other,
+                };
+                if let Some(o) = char::from_u32(e & CHAR_MASK) {
+                    em.emit(o, class, src);
+                }
+            }
+            Some(&e) => {
+                let off = (e & 0x00FF_FFFF) as usize;
+                let n = ((e >> 24) & 0x7F) as usize;
+                if let Some(s) = self.table.pool.get(off..off + n) {
+                    for o in s.chars() {
+                        em.emit(o, class_of(o), src);
+                    }
+                }
+            }
+            None => {
+                let mut tmp = String::new();
+                fold_char(c, &mut tmp);
+                for o in tmp.chars() {
+                    em.emit(o, class_of(o), src);
+                }
+            }
         }
     }
 
@@ -713,16 +845,26 @@ mod tests {
             prev_space: false,
         };
         let mut tmp = String::new();
-        for (i, c) in input.char_indices() {
+        let mut i = 0;
+        while let Some(c) = input.get(i..).and_then(|s| s.chars().next()) {
+            let (c, len) = match markup_at(input, i) {
+                Some(Markup::Tag(len)) => {
+                    i += len;
+                    continue;
+                }
+                Some(Markup::Char(c, len)) => (c, len),
+                None => (c, c.len_utf8()),
+            };
             if c.is_ascii() {
                 em.emit_ascii(c as u8, i as u32);
-                continue;
+            } else {
+                tmp.clear();
+                fold_char(c, &mut tmp);
+                for o in tmp.chars() {
+                    em.emit(o, class_of(o), i as u32);
+                }
             }
-            tmp.clear();
-            fold_char(c, &mut tmp);
-            for o in tmp.chars() {
-                em.emit(o, class_of(o), i as u32);
-            }
+            i += len;
         }
         out
     }
@@ -797,6 +939,14 @@ mod tests {
             'ｶ',
             'ﾞ',
             '\u{00A0}',
+            '&',
+            '#',
+            ';',
+            '<',
+            '>',
+            '/',
+            'x',
+            'b',
         ];
         prop_oneof![
             8 => proptest::sample::select(POOL),
@@ -843,7 +993,9 @@ mod tests {
         for b in 0..=255u8 {
             let c = ASCII_CLASS[usize::from(b)];
             assert_eq!(c & ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
-            assert_eq!(c & GRAPHIC != 0, b.is_ascii_graphic(), "{b}");
+            let markup = b == b'&' || b == b'<';
+            assert_eq!(c & GRAPHIC != 0, b.is_ascii_graphic() && !markup, "{b}");
+            assert_eq!(c & MARKUP != 0, markup, "{b}");
         }
     }
 
@@ -908,6 +1060,57 @@ mod tests {
         assert_eq!(n("国务院--总理 A-B 国-a 国 a"), "国务院总理 a-b 国-a 国 a");
         assert_eq!(n("国·務\u{200B}院 PM"), "国务院 pm");
         assert_eq!(n("a - b"), "a - b");
+    }
+
+    #[test]
+    fn html_markup_reads_as_the_text_it_shows() {
+        assert_eq!(n("&#22806;&#20132;&#37096;"), "外交部");
+        assert_eq!(n("&#x5916;&#X4EA4;部 &amp; co"), "外交部 & co");
+        assert_eq!(
+            n("外<b></b>交<span class=\"x\">部</span>长<br/>"),
+            "外交部长"
+        );
+        assert_eq!(n("Prime <i>Minister</i>"), "prime minister");
+        // Not markup: kept as text.
+        for (plain, kept) in [
+            ("a < b and c > d", "a < b and c > d"),
+            ("AT&T", "at&t"),
+            ("&#;", "&#;"),
+            ("&bogus;", "&bogus;"),
+            ("x<3", "x<3"),
+            ("&#0;", "&#0;"),
+            ("<>", "<>"),
+        ] {
+            assert_eq!(n(plain), kept, "{plain}");
+        }
+        // Decoded once: a reference that spells a reference stays text.
+        assert_eq!(n("&amp;#22806;"), "&#22806;");
+        // Evidence quotes the references as written.
+        let text = "说 &#22806;&#20132;&#37096; 好";
+        let norm = Normalizer::new().normalize(text);
+        let at = norm.text.find("外交部").unwrap_or(0);
+        let r = norm.original_range(text, at..at + "外交部".len());
+        assert_eq!(&text[r], "&#22806;&#20132;&#37096;");
+    }
+
+    #[test]
+    fn markup_and_the_reference_agree() {
+        for input in [
+            "&#22806;&#x4EA4;<b>部</b>&amp;&lt;b&gt;",
+            "国<b>务</b>院 &nbsp; <a href=\"/x\">link</a> a<b",
+            "&#12288;政&#x2D;治 &#8203;x &#65313;",
+            "<<b>>&&#38;#59;",
+        ] {
+            let fast = Normalizer::new().normalize(input);
+            let slow = reference(input);
+            assert_eq!(fast.text, slow.text, "{input}");
+            assert_eq!(fast.map, slow.map, "{input}");
+            assert_eq!(
+                (fast.cjk_chars, fast.latin_words),
+                (slow.cjk_chars, slow.latin_words),
+                "{input}"
+            );
+        }
     }
 
     #[test]

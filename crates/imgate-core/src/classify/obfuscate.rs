@@ -108,9 +108,10 @@ impl Obfuscator {
             let cjk = super::normalize::is_cjk(c);
             if cjk {
                 if prev_cjk && rng.chance(35) {
-                    match rng.below(4) {
+                    match rng.below(5) {
                         0 => out.push(ZERO_WIDTH[rng.below(ZERO_WIDTH.len() as u64) as usize]),
                         1 => out.push(CJK_LETTERS[rng.below(CJK_LETTERS.len() as u64) as usize]),
+                        2 => out.push_str("<b></b>"),
                         _ => out.push_str(
                             CJK_SEPARATORS[rng.below(CJK_SEPARATORS.len() as u64) as usize],
                         ),
@@ -121,7 +122,12 @@ impl Obfuscator {
                 } else {
                     c
                 };
-                out.push(t);
+                if rng.chance(10) {
+                    // An HTML character reference, as a rendering client shows it.
+                    out.push_str(&format!("&#{};", u32::from(t)));
+                } else {
+                    out.push(t);
+                }
             } else if c.is_ascii_alphabetic() {
                 if prev_alpha && rng.chance(15) {
                     out.push(ZERO_WIDTH[rng.below(ZERO_WIDTH.len() as u64) as usize]);
