@@ -686,52 +686,14 @@ impl Normalizer {
             let Some(c) = input.get(i..).and_then(|s| s.chars().next()) else {
                 break;
             };
+            self.emit_folded(c, i as u32, &mut em);
             let len = c.len_utf8();
-            let src = i as u32;
-            let cp = c as u32;
-            if let Some(&e) = self.table.entries.get(cp as usize) {
-                if e == DELETE {
-                } else if e & MULTI == 0 {
-                    let class = match (e >> CLASS_SHIFT) & 3 {
-                        1 => Class::Cjk,
-                        2 => Class::Separator,
-                        3 => Class::Ascii,
-                        _ => Class::Other,
-                    };
-                    if let Some(o) = char::from_u32(e & CHAR_MASK) {
-                        if class == Class::Cjk && o == c && em.pending.is_none() {
-                            // Common case: a simplified CJK character that folds to itself.
-                            em.last = Last::Cjk;
-                            em.out.cjk_chars += 1;
-                            if let Some(s) = input.get(i..i + len) {
-                                em.push_str(s, src);
-                            }
-                        } else {
-                            em.emit(o, class, src);
-                        }
-                    }
-                } else {
-                    let off = (e & 0x00FF_FFFF) as usize;
-                    let n = ((e >> 24) & 0x7F) as usize;
-                    if let Some(s) = self.table.pool.get(off..off + n) {
-                        for o in s.chars() {
-                            em.emit(o, class_of(o), src);
-                        }
-                    }
-                }
-            } else {
-                let mut tmp = String::new();
-                fold_char(c, &mut tmp);
-                for o in tmp.chars() {
-                    em.emit(o, class_of(o), src);
-                }
-            }
             i += len;
         }
     }
 
-    /// Emits character `c` (from a character reference whose source starts at `src`) through the per-character
-    /// steps, as if it had been written out.
+    /// Emits character `c`, whose source starts at `src` (as written, or as a character reference), through the
+    /// per-character steps: one table lookup in the Basic Multilingual Plane, [`fold_char`] beyond it.
     fn emit_folded(&self, c: char, src: u32, em: &mut Emitter<'_>) {
         if c.is_ascii() {
             em.emit_ascii(c as u8, src);

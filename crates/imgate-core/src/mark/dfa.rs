@@ -176,6 +176,26 @@ impl SelectorDfa {
     }
 }
 
+/// `n` selectors of length `n`, selector `i` naming key `k{i}` at level `i` and `*` elsewhere: after `j` levels
+/// every subset of the first `j` selectors is reachable, so they compile to about `2^n` states.
+#[cfg(test)]
+pub(crate) fn exponential_selectors(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|l| {
+                    if l == i {
+                        format!("k{i}")
+                    } else {
+                        "*".to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,24 +259,10 @@ mod tests {
         assert_eq!(d.start(), None);
     }
 
-    /// `n` selectors of length `n`, selector `i` naming key `k{i}` at level `i` and `*`
-    /// elsewhere: after `j` levels every subset of the first `j` selectors is reachable,
-    /// so the automaton has about `2^n` states.
     fn exponential(n: usize) -> Vec<Selector> {
-        (0..n)
-            .map(|i| {
-                let text = (0..n)
-                    .map(|l| {
-                        if l == i {
-                            format!("k{i}")
-                        } else {
-                            "*".to_owned()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(".");
-                Selector::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
-            })
+        exponential_selectors(n)
+            .iter()
+            .map(|text| Selector::parse(text).unwrap_or_else(|e| panic!("{text}: {e}")))
             .collect()
     }
 

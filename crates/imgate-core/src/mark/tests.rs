@@ -509,22 +509,7 @@ fn spec_errors() {
     // 13 selectors whose paths multiply (selector i names a key at level i only):
     // refused when the rule compiles, not when a body arrives.
     check(
-        &|s| {
-            s.select = (0..13)
-                .map(|i| {
-                    (0..13)
-                        .map(|l| {
-                            if l == i {
-                                format!("k{i}")
-                            } else {
-                                "*".to_owned()
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(".")
-                })
-                .collect()
-        },
+        &|s| s.select = super::dfa::exponential_selectors(13),
         MarkSpecError::TooComplex { limit: 4096 },
     );
     check(
