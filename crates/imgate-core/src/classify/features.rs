@@ -12,7 +12,9 @@
 //! over tens of thousands of strings. CJK keys are exact (code points packed 21 bits each, top bit clear); Latin
 //! keys are hashes with the top bit set, so the two families never collide.
 
-use super::normalize::{is_cjk, ALNUM, ASCII_CLASS};
+use std::sync::OnceLock;
+
+use super::normalize::{is_cjk, ALNUM, ASCII_CLASS, DIGIT};
 
 /// Longest CJK n-gram used as a feature.
 pub const MAX_CJK_NGRAM: usize = 3;
@@ -41,89 +43,100 @@ pub fn on_boundaries(text: &[u8], start: usize, end: usize, right: bool) -> bool
     true
 }
 
-/// English function words: skipped as unigrams and never part of a bigram.
+/// English function words: skipped as unigrams and never part of a bigram. None is longer than
+/// [`STOP_WORD_MAX`] bytes, which lets the feature scan look them up packed into one integer ([`StopWords`]).
+pub const STOP_WORDS: &[&[u8]] = &[
+    b"a", b"an", b"the", b"and", b"or", b"but", b"of", b"to", b"in", b"on", b"at", b"by", b"for",
+    b"with", b"from", b"as", b"into", b"about", b"than", b"that", b"this", b"these", b"those",
+    b"it", b"its", b"is", b"are", b"was", b"were", b"be", b"been", b"being", b"has", b"have",
+    b"had", b"do", b"does", b"did", b"will", b"would", b"can", b"could", b"should", b"may",
+    b"might", b"must", b"shall", b"he", b"she", b"they", b"we", b"you", b"i", b"his", b"her",
+    b"their", b"our", b"your", b"my", b"him", b"them", b"us", b"me", b"who", b"which", b"what",
+    b"when", b"where", b"there", b"here", b"not", b"no", b"so", b"if", b"also", b"s", b"t",
+    b"said", b"says",
+];
+
+/// Length of the longest [`STOP_WORDS`] entry.
+const STOP_WORD_MAX: usize = 6;
+
+/// Whether `w` is one of the [`STOP_WORDS`].
 pub fn is_stop_word(w: &[u8]) -> bool {
-    matches!(
-        w,
-        b"a" | b"an"
-            | b"the"
-            | b"and"
-            | b"or"
-            | b"but"
-            | b"of"
-            | b"to"
-            | b"in"
-            | b"on"
-            | b"at"
-            | b"by"
-            | b"for"
-            | b"with"
-            | b"from"
-            | b"as"
-            | b"into"
-            | b"about"
-            | b"than"
-            | b"that"
-            | b"this"
-            | b"these"
-            | b"those"
-            | b"it"
-            | b"its"
-            | b"is"
-            | b"are"
-            | b"was"
-            | b"were"
-            | b"be"
-            | b"been"
-            | b"being"
-            | b"has"
-            | b"have"
-            | b"had"
-            | b"do"
-            | b"does"
-            | b"did"
-            | b"will"
-            | b"would"
-            | b"can"
-            | b"could"
-            | b"should"
-            | b"may"
-            | b"might"
-            | b"must"
-            | b"shall"
-            | b"he"
-            | b"she"
-            | b"they"
-            | b"we"
-            | b"you"
-            | b"i"
-            | b"his"
-            | b"her"
-            | b"their"
-            | b"our"
-            | b"your"
-            | b"my"
-            | b"him"
-            | b"them"
-            | b"us"
-            | b"me"
-            | b"who"
-            | b"which"
-            | b"what"
-            | b"when"
-            | b"where"
-            | b"there"
-            | b"here"
-            | b"not"
-            | b"no"
-            | b"so"
-            | b"if"
-            | b"also"
-            | b"s"
-            | b"t"
-            | b"said"
-            | b"says"
-    )
+    // Packing is exact only for non-empty words without NUL bytes (the scan's words are alphanumeric).
+    !w.contains(&0) && pack_short(w).is_some_and(|p| stop_words().contains(p))
+}
+
+/// `w`'s bytes packed little-endian into an integer, if it is 1 to [`STOP_WORD_MAX`] bytes long. Exact for
+/// words without NUL bytes: two different such words never pack alike, and none packs to 0.
+#[inline]
+fn pack_short(w: &[u8]) -> Option<u64> {
+    (!w.is_empty() && w.len() <= STOP_WORD_MAX)
+        .then(|| w.iter().rev().fold(0u64, |p, &b| (p << 8) | u64::from(b)))
+}
+
+/// [`pack_short`] of the `len` bytes (1 to [`STOP_WORD_MAX`]) at `start` of `text`: one unaligned load and a mask
+/// where eight bytes are there to read, since the feature scan packs every short word.
+#[inline]
+fn pack_at(text: &[u8], start: usize, len: usize) -> u64 {
+    let mask = (1u64 << (8 * len.min(STOP_WORD_MAX))) - 1;
+    match text.get(start..start + 8) {
+        Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) => {
+            u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]) & mask
+        }
+        _ => text
+            .get(start..start + len)
+            .and_then(pack_short)
+            .unwrap_or(u64::MAX),
+    }
+}
+
+/// The [`STOP_WORDS`] as an open-addressing set of packed words: the feature scan asks about every Latin word of
+/// every post, and a probe or two of a 1 KiB table costs a fraction of a chain of slice comparisons.
+struct StopWords {
+    /// Packed word per slot; 0 = empty (no word packs to 0).
+    slots: [u64; STOP_SLOTS],
+}
+
+/// Slots of [`StopWords`] (a power of two, at least twice the word count).
+const STOP_SLOTS: usize = 256;
+
+impl StopWords {
+    fn build() -> StopWords {
+        let mut t = StopWords {
+            slots: [0; STOP_SLOTS],
+        };
+        for w in STOP_WORDS {
+            // Every entry is at most STOP_WORD_MAX bytes (a test checks it).
+            let Some(p) = pack_short(w) else { continue };
+            let mut s = Self::home(p);
+            while t.slots[s] != 0 && t.slots[s] != p {
+                s = (s + 1) % STOP_SLOTS;
+            }
+            t.slots[s] = p;
+        }
+        t
+    }
+
+    #[inline]
+    fn home(p: u64) -> usize {
+        (p.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % STOP_SLOTS
+    }
+
+    #[inline]
+    fn contains(&self, p: u64) -> bool {
+        let mut s = Self::home(p);
+        loop {
+            match self.slots.get(s) {
+                Some(&x) if x == p => return true,
+                Some(&0) | None => return false,
+                Some(_) => s = (s + 1) % STOP_SLOTS,
+            }
+        }
+    }
+}
+
+fn stop_words() -> &'static StopWords {
+    static TABLE: OnceLock<StopWords> = OnceLock::new();
+    TABLE.get_or_init(StopWords::build)
 }
 
 /// Latin tokens that are not features and break bigrams: stop words and all-digit tokens.
@@ -219,6 +232,7 @@ fn decode_at(text: &str, i: usize) -> Option<(char, usize)> {
 #[inline]
 pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
     let b = text.as_bytes();
+    let stops = stop_words();
     // Rolling CJK window: the previous two CJK characters of the current run, with their start offsets.
     let mut w1: Option<(char, usize)> = None;
     let mut w2: Option<(char, usize)> = None;
@@ -236,15 +250,21 @@ pub fn scan_features(text: &str, mut f: impl FnMut(u64, usize, usize)) {
             }
             let s = i;
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            while let Some(&x) = b
-                .get(i)
-                .filter(|&&x| ASCII_CLASS[usize::from(x)] & ALNUM != 0)
-            {
+            // The classes of all the word's bytes ANDed: DIGIT stays set only for an all-digit token.
+            let mut all = DIGIT;
+            while let Some(&x) = b.get(i) {
+                let class = ASCII_CLASS[usize::from(x)];
+                if class & ALNUM == 0 {
+                    break;
+                }
+                all &= class;
                 h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
                 i += 1;
             }
-            let word = &b[s..i];
-            if is_skipped_word(word) {
+            let len = i - s;
+            let skipped =
+                all & DIGIT != 0 || (len <= STOP_WORD_MAX && stops.contains(pack_at(b, s, len)));
+            if skipped {
                 prev = None;
                 continue;
             }
@@ -293,6 +313,7 @@ pub fn for_each_feature(text: &str, mut f: impl FnMut(&str)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     #[test]
     fn boundaries() {
@@ -354,5 +375,63 @@ mod tests {
         assert_eq!(feature_key("a  b"), None);
         assert_ne!(feature_key("ab"), feature_key("ba"));
         assert_ne!(feature_key("prime minister"), feature_key("minister prime"));
+    }
+
+    #[test]
+    fn stop_word_set_is_the_list() {
+        assert!(STOP_WORDS.iter().all(|w| w.len() <= STOP_WORD_MAX));
+        assert!(STOP_WORDS.iter().all(|w| is_stop_word(w)));
+        for w in [
+            &b"the"[..],
+            b"th",
+            b"thee",
+            b"theirs",
+            b"shoulder",
+            b"x",
+            b"",
+            b"minister",
+            b"ab\0",
+            b"a\0",
+            b"The",
+        ] {
+            assert_eq!(is_stop_word(w), STOP_WORDS.contains(&w), "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The scan's inline skip test (all-digit tokens, packed stop words) is [`is_skipped_word`]: the model's
+        /// Latin features are exactly the words that are neither, and bigrams join only such neighbours.
+        #[test]
+        fn scan_skips_exactly_the_skipped_words(
+            words in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(STOP_WORDS.to_vec()).prop_map(|w| w.to_vec()),
+                    "[a-z0-9]{1,9}".prop_map(String::into_bytes),
+                ],
+                0..24,
+            )
+        ) {
+            let text = words
+                .iter()
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut got = Vec::new();
+            for_each_feature(&text, |f| got.push(f.to_string()));
+            let mut want = Vec::new();
+            let mut prev: Option<&str> = None;
+            for w in text.split(' ') {
+                if is_skipped_word(w.as_bytes()) {
+                    prev = None;
+                    continue;
+                }
+                want.push(w.to_string());
+                if let Some(p) = prev {
+                    want.push(format!("{p} {w}"));
+                }
+                prev = Some(w);
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
