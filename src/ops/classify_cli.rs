@@ -117,6 +117,10 @@ pub struct LearnArgs {
     /// Fit the lexicon weight jointly with the feature weights (the earlier trainer) instead of after them.
     #[arg(long = "lexicon-joint")]
     pub lexicon_joint: bool,
+    /// Folds of the stacked second stage: intercepts, lexicon weights and feature-score scales fitted on
+    /// out-of-fold feature scores (0 or 1: fitted in-sample, the earlier trainer).
+    #[arg(long = "stack-folds", default_value_t = TrainOptions::default().stack_folds)]
+    pub stack_folds: u32,
 }
 
 /// Parsed `--post-lengths`.
@@ -252,6 +256,7 @@ pub fn run_learn(args: &LearnArgs) -> Result<(), Box<dyn Error>> {
             prior: args.length_prior,
         },
         lexicon_joint: args.lexicon_joint,
+        stack_folds: args.stack_folds,
     };
     if !(0.0..=2.0).contains(&opts.length.power)
         || !opts.length.prior.is_finite()
