@@ -123,6 +123,10 @@ impl StopWords {
 
     #[inline]
     fn contains(&self, p: u64) -> bool {
+        // 0 marks an empty slot and is no word's packing.
+        if p == 0 {
+            return false;
+        }
         let mut s = Self::home(p);
         loop {
             match self.slots.get(s) {

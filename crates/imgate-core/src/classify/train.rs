@@ -62,10 +62,10 @@ pub struct TrainOptions {
     /// feature scores (the lexicon as residual evidence).
     pub lexicon_joint: bool,
     /// Folds of the stacked second stage (< 2: fit it in-sample). With the residual lexicon fit, the intercepts,
-    /// the lexicon weights and a scale of the feature scores (one each per language) are fitted on feature scores
-    /// the documents did not train: scored in-sample, the features look surer than they are on new text (a
-    /// headline's city or a name's character learned as proof of the topic), and the lexicon's weight came out
-    /// too small to outvote them.
+    /// the lexicon weights and a scale of the feature scores (one each per language) are fitted on the feature
+    /// scores of documents the features were not trained on. Scored in-sample, the features look surer than they
+    /// are on new text (a headline's city or one character of a name learned as proof of the topic), and the
+    /// lexicon's weight came out too small to outvote them.
     pub stack_folds: u32,
 }
 
