@@ -15,6 +15,7 @@
 //! length and validators, which would describe the un-marked body).
 
 use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderName};
 use imgate_core::decision::Rejection;
 use imgate_core::envelope::EnvelopeSpec;
 use imgate_core::mark::{MarkError, MarkRule, MarkedBody};
@@ -23,24 +24,35 @@ use pingora::{Error, ErrorType, Result};
 
 /// Request headers that would let the upstream answer with something other than the
 /// full, uncompressed representation the gateway must rewrite.
-const UNMARKABLE_REQUEST_HEADERS: [&str; 6] = [
-    "accept-encoding",
-    "range",
-    "if-range",
-    "if-none-match",
-    "if-modified-since",
-    "if-match",
+const UNMARKABLE_REQUEST_HEADERS: [HeaderName; 6] = [
+    header::ACCEPT_ENCODING,
+    header::RANGE,
+    header::IF_RANGE,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_MATCH,
 ];
 
 /// Response headers that describe the upstream's bytes, not the marked ones.
-const STALE_RESPONSE_HEADERS: [&str; 6] = [
-    "content-length",
-    "etag",
-    "last-modified",
-    "accept-ranges",
-    "content-md5",
-    "digest",
+const STALE_RESPONSE_HEADERS: [HeaderName; 6] = [
+    header::CONTENT_LENGTH,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::ACCEPT_RANGES,
+    HeaderName::from_static("content-md5"),
+    HeaderName::from_static("digest"),
 ];
+
+/// The headers of `names` that `headers` holds. One pass over the few headers a message has,
+/// comparing names (no hashing), instead of a removal per listed name: each removal parses and
+/// hashes the name, and almost all of them find nothing.
+fn present(headers: &http::HeaderMap, names: &[HeaderName]) -> Vec<HeaderName> {
+    headers
+        .keys()
+        .filter(|k| names.contains(k))
+        .cloned()
+        .collect()
+}
 
 /// How a marked body goes to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +79,8 @@ pub enum MarkState {
 
 /// Asks the upstream for the whole, uncompressed, unconditional representation.
 pub fn prepare_upstream_request(request: &mut RequestHeader) -> Result<()> {
-    for name in UNMARKABLE_REQUEST_HEADERS {
-        request.remove_header(name);
+    for name in present(&request.headers, &UNMARKABLE_REQUEST_HEADERS) {
+        request.remove_header(&name);
     }
     request.insert_header("accept-encoding", "identity")?;
     Ok(())
@@ -105,9 +117,9 @@ pub fn on_response_header(
         return Ok(MarkState::Off);
     }
     if is_head || status == 204 || status == 304 {
-        for name in STALE_RESPONSE_HEADERS {
-            if name != "content-length" || is_head {
-                response.remove_header(name);
+        for name in present(&response.headers, &STALE_RESPONSE_HEADERS) {
+            if name != header::CONTENT_LENGTH || is_head {
+                response.remove_header(&name);
             }
         }
         return Ok(MarkState::Off);
@@ -138,8 +150,8 @@ pub fn on_response_header(
         None
     };
     let http10 = request.version == http::Version::HTTP_10;
-    for name in STALE_RESPONSE_HEADERS {
-        response.remove_header(name);
+    for name in present(&response.headers, &STALE_RESPONSE_HEADERS) {
+        response.remove_header(&name);
     }
     response.remove_header("transfer-encoding");
     if framing == Framing::Chunked && !http10 {
