@@ -22,6 +22,8 @@ use imgate_core::mark::{MarkError, MarkRule, MarkedBody};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::{Error, ErrorType, Result};
 
+use super::headers::present;
+
 /// Request headers that would let the upstream answer with something other than the
 /// full, uncompressed representation the gateway must rewrite.
 const UNMARKABLE_REQUEST_HEADERS: [HeaderName; 6] = [
@@ -42,17 +44,6 @@ const STALE_RESPONSE_HEADERS: [HeaderName; 6] = [
     HeaderName::from_static("content-md5"),
     HeaderName::from_static("digest"),
 ];
-
-/// The headers of `names` that `headers` holds. One pass over the few headers a message has,
-/// comparing names (no hashing), instead of a removal per listed name: each removal parses and
-/// hashes the name, and almost all of them find nothing.
-fn present(headers: &http::HeaderMap, names: &[HeaderName]) -> Vec<HeaderName> {
-    headers
-        .keys()
-        .filter(|k| names.contains(k))
-        .cloned()
-        .collect()
-}
 
 /// How a marked body goes to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,7 @@ mod body;
 mod events;
 mod exchange;
 mod gateway;
+mod headers;
 mod inspect;
 mod marking;
 mod middleware;

@@ -9,21 +9,23 @@
 use http::header::{self, HeaderName};
 use http::Version;
 use pingora::http::RequestHeader;
+
+use crate::proxy::headers::present;
 use pingora::{Error, ErrorType, Result};
 
 /// Hop-by-hop fields (RFC 9110 section 7.6.1) and their legacy relatives: they describe
 /// the client's connection to the gateway, not the request.
-const HOP_BY_HOP: [&str; 10] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "http2-settings",
+const HOP_BY_HOP: [HeaderName; 10] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    HeaderName::from_static("http2-settings"),
 ];
 
 /// Fields a `Connection` nomination may not remove: the upstream relies on them to know
@@ -45,8 +47,8 @@ pub fn sanitize(request: &mut RequestHeader) -> Result<()> {
     for name in nominated {
         request.remove_header(&name);
     }
-    for name in HOP_BY_HOP {
-        request.remove_header(name);
+    for name in present(&request.headers, &HOP_BY_HOP) {
+        request.remove_header(&name);
     }
     request.set_version(Version::HTTP_11);
     Ok(())
