@@ -441,7 +441,11 @@ impl Imgate {
             return Err(non_canonical(&canonical.path, variant.describe()));
         }
         if !found.exact_case {
-            return Err(non_canonical(&canonical.path, "different letter case"));
+            let spelled = found.spelled(&canonical.path);
+            return Err(non_canonical(
+                spelled.as_deref().unwrap_or(found.template),
+                "different letter case",
+            ));
         }
         if absolute_form {
             return Err(non_canonical(

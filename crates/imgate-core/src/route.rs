@@ -48,6 +48,8 @@ pub struct RouteMatch<'a, T> {
     pub params: Vec<(String, String)>,
     /// False when only a case-insensitive reading of the path matched.
     pub exact_case: bool,
+    /// The route's template, for [`RouteMatch::spelled`].
+    pub template: &'a str,
 }
 
 impl<T> RouteMatch<'_, T> {
@@ -56,6 +58,34 @@ impl<T> RouteMatch<'_, T> {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// `path` (the request path this match was found for) as the route spells it: the template's static
+    /// segments, with the request's own segments where the template has parameters (`/API/v1/posts/P-1`
+    /// against `/api/v1/posts/{id}` gives `/api/v1/posts/P-1`). What a client told to use the route's letter
+    /// case should send. `None` when a parameter is only part of a segment (then the template is the hint).
+    pub fn spelled(&self, path: &str) -> Option<String> {
+        let mut out = String::with_capacity(path.len());
+        let mut theirs = path.split('/');
+        for (i, ours) in self.template.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            if ours.starts_with("{*") && ours.ends_with('}') {
+                let rest: Vec<&str> = theirs.collect();
+                out.push_str(&rest.join("/"));
+                return (!rest.is_empty()).then_some(out);
+            }
+            let given = theirs.next()?;
+            if ours.starts_with('{') && ours.ends_with('}') && ours.matches('{').count() == 1 {
+                out.push_str(given);
+            } else if ours.contains('{') {
+                return None;
+            } else {
+                out.push_str(ours);
+            }
+        }
+        theirs.next().is_none().then_some(out)
     }
 }
 
@@ -196,6 +226,7 @@ impl<T> RouteTable<T> {
             index: *index,
             params,
             exact_case,
+            template: self.templates.get(slot).map_or("", String::as_str),
         })
     }
 }
@@ -308,6 +339,23 @@ mod tests {
         assert_eq!((*m.route, m.exact_case), ("register", false));
         let m = find(&t, "POST", "/legacy/REGISTER.DO").unwrap();
         assert_eq!((*m.route, m.exact_case), ("legacy", false));
+        assert_eq!(
+            m.spelled("/legacy/REGISTER.DO").as_deref(),
+            Some("/legacy/register.do")
+        );
+        // Parameter values keep the request's spelling; static parts take the route's.
+        let m = find(&t, "GET", "/API/v1/Accounts/U-Alice").unwrap();
+        assert_eq!(
+            m.spelled("/API/v1/Accounts/U-Alice").as_deref(),
+            Some("/api/v1/accounts/U-Alice")
+        );
+        let m = find(&t, "GET", "/__DEMO/Stats/X").unwrap();
+        assert_eq!(
+            m.spelled("/__DEMO/Stats/X").as_deref(),
+            Some("/__demo/Stats/X")
+        );
+        // A path of another shape than the template gives no spelling.
+        assert_eq!(m.spelled("/__demo").as_deref(), None);
         assert!(find(&t, "post", "/api/v1/accounts").is_some());
     }
 
