@@ -486,7 +486,10 @@ fn path_and_method_variants_of_the_register_route_are_refused() {
         assert_eq!(resp.status, 400, "{target}: {}", resp.text());
         assert_eq!(resp.code(), "path.non_canonical", "{target}");
         // The message names the form to send: the route's own spelling, never the variant.
-        let message = resp.json()["error"]["message"].as_str().unwrap_or("").to_owned();
+        let message = resp.json()["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         assert!(
             message.ends_with("exactly `/api/v1/accounts`"),
             "{target}: {message}"
