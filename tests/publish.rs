@@ -162,6 +162,44 @@ fn reprints_from_government_sites_and_politics_sections_are_political_news() {
 }
 
 #[test]
+fn a_headline_in_a_reprint_link_is_read_like_the_headline() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let encoded: String = POLITICAL_ZH.bytes().map(|b| format!("%{b:02X}")).collect();
+    for url in [
+        // Unlisted hosts: only the slug says what the article is.
+        "https://daily.example.net/world/2026/11/02/prime-minister-loses-confidence-vote-in-parliament-after-opposition-revolt-a7f3e1"
+            .to_owned(),
+        format!("https://portal.example.cn/2026/{encoded}.shtml"),
+    ] {
+        let resp = post(
+            &h,
+            Some(&alice),
+            &json!({"content": "转发", "reprint": {"url": url}}),
+        );
+        assert_eq!(
+            (resp.status, resp.code()),
+            (403, "publish.not_approved".to_owned()),
+            "{url}: {}",
+            resp.text()
+        );
+    }
+    assert_eq!(posts_seen(&h), 0);
+    // Links whose path is a date, an id or site structure add nothing either way.
+    for url in [
+        "https://daily.example.net/news/article/2026/11/02/a7f3e1.html?utm_source=election",
+        "https://daily.example.net/sport/football/late-equaliser-keeps-the-title-race-open",
+    ] {
+        let resp = post(
+            &h,
+            Some(&alice),
+            &json!({"content": SPORTS_EN, "reprint": {"url": url}}),
+        );
+        assert_eq!(resp.status, 201, "{url}: {}", resp.text());
+    }
+}
+
+#[test]
 fn xinhua_may_publish_political_news_and_mallory_may_not() {
     let h = Harness::start();
     let xinhua = login(&h, "xinhua");

@@ -18,6 +18,8 @@
 //! Markup, done in the scan before the per-character steps: HTML character references (`&#22806;`, `&#x5916;`,
 //! `&amp;`, ...) are read as the character they stand for, and short HTML tags (`<b>`, `</span>`, `<br/>`) are
 //! dropped like zero-width characters, since a client that renders HTML shows the plain text ([`markup_at`]).
+//! Percent-encoded UTF-8 (`%E5%A4%96`, as in the path of a link to a Chinese article, which browsers show
+//! decoded) is read as the non-ASCII character it encodes; `%` with anything else (`50%`, `%41`) is text.
 //!
 //! Sequence steps, done in the scan: whitespace runs collapse to one space, separators (spaces, punctuation,
 //! symbols) between two CJK characters are removed ([`is_separator`]), and so is a lone Latin letter directly
@@ -244,10 +246,11 @@ fn fold_char(c: char, out: &mut String) {
     }
 }
 
-/// HTML markup at a position of a text: a character reference, or a tag.
+/// Markup at a position of a text: a character reference or percent-encoded character, or a tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Markup {
-    /// A character reference (`&#22806;`, `&#x5916;`, `&amp;`) for this character, this many bytes long.
+    /// A character reference (`&#22806;`, `&#x5916;`, `&amp;`) or a percent-encoded non-ASCII character
+    /// (`%E5%A4%96`) for this character, this many bytes long.
     Char(char, usize),
     /// A short tag (`<b>`, `</span>`, `<br/>`, `<a href="...">`), this many bytes long.
     Tag(usize),
@@ -257,11 +260,43 @@ pub(crate) enum Markup {
 /// stray `<` in ordinary text from swallowing it.
 const MAX_TAG: usize = 64;
 
-/// The markup starting at byte `i` of `text`, if any. Only well-formed references and tags count: `a < b`,
-/// `&` alone or `&#;` are text.
+/// The value of one `%XX` triplet at `at` of `b`.
+fn percent_byte(b: &[u8], at: usize) -> Option<u8> {
+    match b.get(at..at + 3)? {
+        [b'%', hi, lo] => {
+            let digit = |c: u8| char::from(c).to_digit(16);
+            Some((digit(*hi)? * 16 + digit(*lo)?) as u8)
+        }
+        _ => None,
+    }
+}
+
+/// A percent-encoded non-ASCII character at `i` of `b`: two to four `%XX` triplets that are one well-formed UTF-8
+/// sequence. ASCII is left encoded (`%20`, `%41`): decoding it would change ordinary text such as `100%25`, and a
+/// reader sees an encoded ASCII letter as noise, not as the letter.
+fn percent_char_at(b: &[u8], i: usize) -> Option<Markup> {
+    let lead = percent_byte(b, i)?;
+    let len = match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let mut buf = [lead, 0, 0, 0];
+    for (k, slot) in buf.iter_mut().enumerate().take(len).skip(1) {
+        *slot = percent_byte(b, i + 3 * k)?;
+    }
+    // `from_utf8` rejects overlong forms, surrogates and bad continuation bytes.
+    let c = std::str::from_utf8(buf.get(..len)?).ok()?.chars().next()?;
+    Some(Markup::Char(c, 3 * len))
+}
+
+/// The markup starting at byte `i` of `text`, if any. Only well-formed references, percent-encoded characters
+/// and tags count: `a < b`, `&` alone, `&#;`, `50%` or `%E5%A4` are text.
 pub(crate) fn markup_at(text: &str, i: usize) -> Option<Markup> {
     let b = text.as_bytes();
     match b.get(i)? {
+        b'%' => percent_char_at(b, i),
         b'&' => {
             let rest = b.get(i + 1..)?;
             let semi = rest.iter().take(9).position(|&c| c == b';')?;
@@ -313,10 +348,10 @@ pub(crate) fn markup_at(text: &str, i: usize) -> Option<Markup> {
 
 /// [`ASCII_CLASS`] bit: ASCII letter or digit.
 pub(crate) const ALNUM: u8 = 1;
-/// [`ASCII_CLASS`] bit: visible ASCII (`!`..=`~`) that bulk copying may take: all but `&` and `<`, which may
-/// start HTML markup ([`MARKUP`]) and go through [`markup_at`].
+/// [`ASCII_CLASS`] bit: visible ASCII (`!`..=`~`) that bulk copying may take: all but `&`, `<` and `%`, which
+/// may start markup ([`MARKUP`]) and go through [`markup_at`].
 pub(crate) const GRAPHIC: u8 = 2;
-/// [`ASCII_CLASS`] bit: a byte that may start HTML markup (`&`, `<`).
+/// [`ASCII_CLASS`] bit: a byte that may start markup (`&`, `<`, `%`).
 pub(crate) const MARKUP: u8 = 4;
 /// [`ASCII_CLASS`] bit: ASCII digit.
 pub(crate) const DIGIT: u8 = 8;
@@ -324,6 +359,12 @@ pub(crate) const DIGIT: u8 = 8;
 /// Per byte value, its [`ALNUM`] / [`GRAPHIC`] bits (0 for non-ASCII bytes): one load instead of a chain of range
 /// comparisons in the loops that run over every ASCII byte (normalisation, feature scan).
 pub(crate) static ASCII_CLASS: [u8; 256] = ascii_classes();
+
+/// Whether byte `b` may start markup that [`markup_at`] reads.
+#[inline(always)]
+const fn is_markup_start(b: u8) -> bool {
+    matches!(b, b'&' | b'<' | b'%')
+}
 
 const fn ascii_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -334,7 +375,7 @@ const fn ascii_classes() -> [u8; 256] {
             t[i] = ALNUM | GRAPHIC | DIGIT;
         } else if b.is_ascii_alphanumeric() {
             t[i] = ALNUM | GRAPHIC;
-        } else if b == b'&' || b == b'<' {
+        } else if is_markup_start(b) {
             t[i] = MARKUP;
         } else if b.is_ascii_graphic() {
             t[i] = GRAPHIC;
@@ -677,7 +718,7 @@ fn lanes_equal(word: u64, c: u8) -> u64 {
 }
 
 /// The bulk step of [`Emitter::ascii_run`]: if the eight bytes at `i` are all taken by its byte rules without
-/// stopping (printable ASCII other than `&` and `<`, and no space after a space), what they add; `None` if
+/// stopping (printable ASCII other than `&`, `<` and `%`, and no space after a space), what they add; `None` if
 /// fewer than eight bytes are left or any byte needs the byte rules. A word at a time instead of a class lookup
 /// and three branches per byte, for the English text most posts are.
 #[inline(always)]
@@ -696,6 +737,7 @@ fn ascii_step(bytes: &[u8], i: usize, prev_space: bool, prev_alnum: bool) -> Opt
         | lanes_equal(word, 0x7F)
         | lanes_equal(word, b'&')
         | lanes_equal(word, b'<')
+        | lanes_equal(word, b'%')
         | doubled;
     if stops != 0 {
         return None;
@@ -735,7 +777,7 @@ impl Normalizer {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            if b == b'&' || b == b'<' {
+            if is_markup_start(b) {
                 match markup_at(input, i) {
                     Some(Markup::Char(c, len)) => {
                         self.emit_folded(c, i as u32, &mut em);
@@ -1039,7 +1081,7 @@ mod tests {
         /// a step sprinkled in: the same result as the reference.
         #[test]
         fn ascii_steps_match_the_reference(
-            input in "([a-zA-Z0-9 .,'&<>;#-]{0,24}|  |\t|\n|\u{7f}|国务|&amp;|<b>|é){0,12}"
+            input in "([a-zA-Z0-9 .,'&<>;#%-]{0,24}|  |\t|\n|\u{7f}|国务|&amp;|<b>|%E6%94%BF|%e5%a4|é){0,12}"
         ) {
             let fast = Normalizer::new().normalize(&input);
             let slow = reference(&input);
@@ -1064,7 +1106,7 @@ mod tests {
                         assert_eq!(got >> (8 * k + 7) & 1 == 1, x >= n, "{x} >= {n}");
                     }
                 }
-                for c in [b' ', b'&', b'<', 0x7F, 0] {
+                for c in [b' ', b'&', b'<', b'%', 0x7F, 0] {
                     let got = lanes_equal(word, c);
                     for (k, &x) in lanes.iter().enumerate() {
                         assert_eq!(got >> (8 * k + 7) & 1 == 1, x == c, "{x} == {c}");
@@ -1083,7 +1125,7 @@ mod tests {
         for b in 0..=255u8 {
             let c = ASCII_CLASS[usize::from(b)];
             assert_eq!(c & ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
-            let markup = b == b'&' || b == b'<';
+            let markup = b == b'&' || b == b'<' || b == b'%';
             assert_eq!(c & GRAPHIC != 0, b.is_ascii_graphic() && !markup, "{b}");
             assert_eq!(c & MARKUP != 0, markup, "{b}");
             assert_eq!(c & DIGIT != 0, b.is_ascii_digit(), "{b}");
@@ -1185,12 +1227,47 @@ mod tests {
     }
 
     #[test]
+    fn percent_encoded_characters_read_as_the_text_they_encode() {
+        // "外交部" and "政治", as in the path of a link to a Chinese article.
+        assert_eq!(n("%E5%A4%96%E4%BA%A4%E9%83%A8"), "外交部");
+        assert_eq!(n("news/%e6%94%bf%e6%b2%bb-2026"), "news/政治-2026");
+        // Two- and four-byte sequences; traditional characters fold like typed ones.
+        assert_eq!(n("caf%C3%A9 %F0%9F%98%80"), "cafe 😀");
+        assert_eq!(n("%E6%94%BF%E5%BA%9C%E5%A0%B1%E5%91%8A"), "政府报告");
+        // Not a non-ASCII character: kept as text.
+        for (plain, kept) in [
+            ("50% off", "50% off"),
+            ("100%25", "100%25"),
+            ("%41%42", "%41%42"),
+            ("%E5%A4", "%e5%a4"),
+            ("%E5%A4%", "%e5%a4%"),
+            ("%E5%41%96", "%e5%41%96"),
+            ("%C0%80", "%c0%80"),
+            ("%ED%A0%80", "%ed%a0%80"),
+            ("%zz%E5", "%zz%e5"),
+            ("%", "%"),
+        ] {
+            assert_eq!(n(plain), kept, "{plain}");
+        }
+        // Decoded once: an encoded percent sign stays as written.
+        assert_eq!(n("%25E5%25A4%2596"), "%25e5%25a4%2596");
+        // Evidence quotes the encoded form as written.
+        let text = "see %E5%A4%96%E4%BA%A4%E9%83%A8 now";
+        let norm = Normalizer::new().normalize(text);
+        let at = norm.text.find("外交部").unwrap_or(0);
+        let r = norm.original_range(text, at..at + "外交部".len());
+        assert_eq!(&text[r], "%E5%A4%96%E4%BA%A4%E9%83%A8");
+    }
+
+    #[test]
     fn markup_and_the_reference_agree() {
         for input in [
             "&#22806;&#x4EA4;<b>部</b>&amp;&lt;b&gt;",
             "国<b>务</b>院 &nbsp; <a href=\"/x\">link</a> a<b",
             "&#12288;政&#x2D;治 &#8203;x &#65313;",
             "<<b>>&&#38;#59;",
+            "https://example.com/%E6%94%BF%E6%B2%BB-news 50% %41 %E5%A4",
+            "aaaaaaa%E6%94%BFbbbbbbbbb%cccccccc",
         ] {
             let fast = Normalizer::new().normalize(input);
             let slow = reference(input);

@@ -197,11 +197,17 @@ fn urls_are_not_prose() {
         score(&c, &["https://news.example.com/2026/11/a.html", headline]),
         plain
     );
-    // A URL alone is no evidence: the sceptical intercept, not matched.
+    // A URL whose path holds no words is no evidence: the sceptical intercept, not matched.
     assert_eq!(
-        score(&c, &["https://news.example.com/politics/vote.html"]),
+        score(&c, &["https://news.example.com/2026/11/a8f3.html"]),
         (-2.0, false)
     );
+    // A headline in the path, as a slug, is read like the headline.
+    let slug = score(
+        &c,
+        &["https://a.example.com/world/parliament-vote-the-election-7f3a"],
+    );
+    assert!(slug.1 && slug.0 > -2.0, "{slug:?}");
     // Evidence offsets still point into the original text after blanking.
     let text = "see https://a.example.com/x then the election";
     let v = c.classify(&doc(text));

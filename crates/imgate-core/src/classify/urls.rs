@@ -1,12 +1,18 @@
 //! Blanking of URL-looking tokens in normalised text, before lexicon and model see it.
 //!
 //! Posts often carry a reprint link ("转发 https://news.example.com/2026/11/a.html"). Tokenised as prose, its
-//! host, path segments and dates become words and numbers that the model learned from articles (where they mean
-//! something else), and they dilute the few real words of a short post. The link's signal belongs to the domain
-//! list ([`super::domains`], fed from `Document::source_urls`), so the text signals ignore it.
+//! scheme, host, query, dates and ids become words and numbers that the model learned from articles (where they
+//! mean something else), and they dilute the few real words of a short post. The host's signal belongs to the
+//! domain list ([`super::domains`], fed from `Document::source_urls`), so the text signals ignore it.
 //!
-//! The token is overwritten with spaces of the same byte length, so byte offsets (and the map back to the
-//! original text used for evidence) stay valid, and the run of spaces also stops word bigrams across the gap.
+//! The words of the link's path are kept, though: many sites put the headline there as a slug
+//! (`/news/uk-politics-prime-minister-resigns`, or percent-encoded Chinese, which the normaliser has already
+//! decoded), and a reader who sees the link reads them. A kept word is a run of three or more letters with no
+//! digit attached (`a8f3k` is an id) that does not follow a `.` (`.html`, `.php`).
+//!
+//! Everything else of the token is overwritten with spaces of the same byte length, so byte offsets (and the map
+//! back to the original text used for evidence) stay valid, and the runs of spaces also stop word bigrams across
+//! the gaps.
 
 use super::normalize::Normalized;
 
@@ -100,6 +106,93 @@ pub fn url_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// Shortest path word [`path_words`] keeps: shorter runs are ids, file names and abbreviations more often than
+/// headline words.
+const MIN_PATH_WORD: usize = 3;
+
+/// Path words that name a page's place in a site, not its story: they say nothing about the topic.
+const STRUCTURAL_WORDS: &[&[u8]] = &[
+    b"amp",
+    b"archive",
+    b"archives",
+    b"article",
+    b"articles",
+    b"blog",
+    b"category",
+    b"channel",
+    b"content",
+    b"contents",
+    b"default",
+    b"detail",
+    b"details",
+    b"doc",
+    b"docs",
+    b"home",
+    b"html",
+    b"index",
+    b"info",
+    b"item",
+    b"items",
+    b"list",
+    b"news",
+    b"node",
+    b"page",
+    b"pages",
+    b"post",
+    b"posts",
+    b"read",
+    b"static",
+    b"stories",
+    b"story",
+    b"tag",
+    b"tags",
+    b"view",
+    b"web",
+    b"www",
+];
+
+/// Byte ranges, relative to `tok`, of the words of a URL token's path that stay readable (see the module doc):
+/// alphabetic runs of at least [`MIN_PATH_WORD`] letters between the host and the query or fragment, not part
+/// of an alphanumeric run with digits, not right after a `.`, not one of the [`STRUCTURAL_WORDS`].
+fn path_words(tok: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let host_start = tok
+        .windows(3)
+        .position(|w| w == b"://")
+        .map_or(0, |p| p + 3);
+    let rest = tok.get(host_start..).unwrap_or_default();
+    let path = match rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')) {
+        Some(p) if rest.get(p) == Some(&b'/') => host_start + p,
+        _ => tok.len(),
+    };
+    let end = tok
+        .get(path..)
+        .and_then(|p| p.iter().position(|b| matches!(b, b'?' | b'#')))
+        .map_or(tok.len(), |q| path + q);
+    let mut i = path;
+    std::iter::from_fn(move || {
+        while i < end {
+            let s = i;
+            while i < end && tok[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i == s {
+                i += 1;
+                continue;
+            }
+            let run = &tok[s..i];
+            let after_dot = s > 0 && tok[s - 1] == b'.';
+            if run.len() >= MIN_PATH_WORD
+                && !after_dot
+                && run.iter().all(u8::is_ascii_alphabetic)
+                && !STRUCTURAL_WORDS.contains(&run)
+            {
+                return Some(s..i);
+            }
+        }
+        None
+    })
+}
+
 /// Number of Latin word starts (an ASCII alphanumeric not preceded by one) at positions `from..to` of `b`.
 fn word_starts(b: &[u8], from: usize, to: usize) -> u32 {
     let mut prev = from
@@ -115,11 +208,9 @@ fn word_starts(b: &[u8], from: usize, to: usize) -> u32 {
     n
 }
 
-/// Overwrites URL-looking tokens of `n.text` with spaces and updates `n.latin_words`. Returns whether
-/// anything was blanked.
+/// Overwrites URL-looking tokens of `n.text` with spaces, all but their path words ([`path_words`]), and
+/// updates `n.latin_words`. Returns whether anything was blanked.
 pub fn blank_urls(n: &mut Normalized) -> bool {
-    /// Replacement text, used in slices: blanking allocates nothing.
-    const SPACES: &str = "                                                                ";
     let ranges = url_ranges(&n.text);
     if ranges.is_empty() {
         return false;
@@ -130,17 +221,35 @@ pub fn blank_urls(n: &mut Normalized) -> bool {
         // own byte and the one before it.
         let (s, e) = (r.start, r.end + 1);
         words -= i64::from(word_starts(n.text.as_bytes(), s, e));
-        // URL tokens are ASCII, so same-length replacement keeps char boundaries and the offset map.
+        let kept: Vec<std::ops::Range<usize>> = n
+            .text
+            .as_bytes()
+            .get(r.clone())
+            .map(|tok| path_words(tok).collect())
+            .unwrap_or_default();
         let mut at = r.start;
-        while at < r.end {
-            let k = (r.end - at).min(SPACES.len());
-            n.text.replace_range(at..at + k, &SPACES[..k]);
-            at += k;
+        for k in kept.iter().map(|k| r.start + k.start..r.start + k.end) {
+            blank(&mut n.text, at..k.start);
+            at = k.end;
         }
+        blank(&mut n.text, at..r.end);
         words += i64::from(word_starts(n.text.as_bytes(), s, e));
     }
     n.latin_words = u32::try_from(words.max(0)).unwrap_or(u32::MAX);
     true
+}
+
+/// Overwrites `range` of `text` (ASCII: URL tokens are) with spaces. Same-length replacement keeps char
+/// boundaries and the offset map.
+fn blank(text: &mut String, range: std::ops::Range<usize>) {
+    /// Replacement text, used in slices: blanking allocates nothing.
+    const SPACES: &str = "                                                                ";
+    let mut at = range.start;
+    while at < range.end {
+        let k = (range.end - at).min(SPACES.len());
+        text.replace_range(at..at + k, &SPACES[..k]);
+        at += k;
+    }
 }
 
 #[cfg(test)]
@@ -161,9 +270,29 @@ mod tests {
             "vote today"
         );
         assert_eq!(blanked("see www.example.org/x?y=1."), "see .");
-        assert_eq!(blanked("转发https://t.cn/abc 议会"), "转发 议会");
-        assert_eq!(blanked("(bbc.co.uk/news)"), "( )");
+        assert_eq!(blanked("转发https://t.cn/ab 议会"), "转发 议会");
+        assert_eq!(blanked("(bbc.co.uk/go)"), "( )");
         assert_eq!(blanked("mail user@gov.example.cn now"), "mail now");
+        assert_eq!(blanked("https://www.election-news.com"), "");
+    }
+
+    #[test]
+    fn path_words_stay_readable() {
+        assert_eq!(
+            blanked("转发 https://news.example.com/world/2026/prime-minister-resigns-after-vote-a8f3k2.html?utm_source=feed#top"),
+            "转发 world prime minister resigns after vote"
+        );
+        assert_eq!(blanked("bbc.co.uk/news/uk-politics-12345678"), "politics");
+        // Percent-encoded Chinese is decoded by the normaliser; the host and the ids around it are blanked.
+        assert_eq!(
+            blanked(
+                "https://example.cn/2026/%E5%A4%96%E4%BA%A4%E9%83%A8%E5%8F%91%E8%A8%80-01.shtml"
+            ),
+            "外交部发言-01.shtml"
+        );
+        // Query words and file extensions are not headline words.
+        assert_eq!(blanked("example.com/index.php?q=election"), "");
+        assert_eq!(blanked("example.com/News/Article/2026"), "");
     }
 
     #[test]
