@@ -8,7 +8,8 @@
 //! The words of the link's path are kept, though: many sites put the headline there as a slug
 //! (`/news/uk-politics-prime-minister-resigns`, or percent-encoded Chinese, which the normaliser has already
 //! decoded), and a reader who sees the link reads them. A kept word is a run of three or more letters with no
-//! digit attached (`a8f3k` is an id) that does not follow a `.` (`.html`, `.php`).
+//! digit attached (`a8f3k` is an id) that does not follow a `.` (`.html`, `.php`) and is not a site-structure
+//! word (`news`, `article`, `index`, ...); an escaped ASCII byte (`%20`) separates words like a `-`.
 //!
 //! Everything else of the token is overwritten with spaces of the same byte length, so byte offsets (and the map
 //! back to the original text used for evidence) stay valid, and the runs of spaces also stop word bigrams across
@@ -171,6 +172,10 @@ fn path_words(tok: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let mut i = path;
     std::iter::from_fn(move || {
         while i < end {
+            if is_escape_at(tok, i) {
+                i += 3;
+                continue;
+            }
             let s = i;
             while i < end && tok[i].is_ascii_alphanumeric() {
                 i += 1;
@@ -191,6 +196,11 @@ fn path_words(tok: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         }
         None
     })
+}
+
+/// Whether a `%XX` escape starts at `i` of `tok` (an escaped space or slash between slug words).
+fn is_escape_at(tok: &[u8], i: usize) -> bool {
+    matches!(tok.get(i..i + 3), Some([b'%', h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit())
 }
 
 /// Number of Latin word starts (an ASCII alphanumeric not preceded by one) at positions `from..to` of `b`.
@@ -289,6 +299,11 @@ mod tests {
                 "https://example.cn/2026/%E5%A4%96%E4%BA%A4%E9%83%A8%E5%8F%91%E8%A8%80-01.shtml"
             ),
             "外交部发言-01.shtml"
+        );
+        // Escaped spaces separate words.
+        assert_eq!(
+            blanked("example.com/prime%20minister%2Dresigns%2"),
+            "prime minister resigns"
         );
         // Query words and file extensions are not headline words.
         assert_eq!(blanked("example.com/index.php?q=election"), "");
