@@ -97,6 +97,24 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
         .chars()
         .map(|c| format!("{c}<b></b>"))
         .collect();
+    // Leetspeak: vowels after a word's first letter written as digits (`m1n1st3r`).
+    let leet: String = POLITICAL_EN
+        .split(' ')
+        .map(|w| {
+            let mut out = String::new();
+            for (k, c) in w.chars().enumerate() {
+                out.push(match c {
+                    'e' if k > 0 => '3',
+                    'i' if k > 0 => '1',
+                    'o' if k > 0 => '0',
+                    'a' if k > 0 => '4',
+                    _ => c,
+                });
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     for content in [
         lone_letters,
         spelled("-", " "),
@@ -104,6 +122,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
         spelled(" ", "   "),
         references,
         tagged,
+        leet,
     ] {
         let resp = post(&h, Some(&alice), &json!({ "content": content }));
         assert_eq!(
@@ -118,7 +137,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     let resp = post(
         &h,
         Some(&alice),
-        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>")}),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026")}),
     );
     assert_eq!(resp.status, 201, "{}", resp.text());
 }

@@ -25,6 +25,7 @@ pub mod domains;
 mod engine;
 pub mod eval;
 pub mod features;
+pub mod leet;
 pub mod lexicon;
 pub mod model;
 pub mod normalize;
@@ -292,6 +293,17 @@ impl ClassifyScratch {
     }
 }
 
+/// Every step that turns a text into what the signals read, in order: [`Normalizer::normalize_into`], letter-spaced
+/// words joined ([`spaced`]), URL tokens blanked but for their path words ([`urls`]), leetspeak digits folded
+/// ([`leet`], after the URLs so that ids in links stay ids). Scoring and training both go through here, so a model
+/// learns from exactly what it will score.
+pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
+    norm.normalize_into(text, n);
+    spaced::join_spaced_letters(n, text);
+    urls::blank_urls(n);
+    leet::fold_leet_digits(n);
+}
+
 /// The compiled classifier. Immutable and `Send + Sync`: share it behind an `Arc` in a config snapshot.
 #[derive(Debug)]
 pub struct Classifier {
@@ -531,9 +543,7 @@ impl Classifier {
 
     /// [`Classifier::normalize`] into a reused buffer.
     fn normalize_into(&self, text: &str, n: &mut Normalized) {
-        self.norm.normalize_into(text, n);
-        spaced::join_spaced_letters(n, text);
-        urls::blank_urls(n);
+        prepare(&self.norm, text, n);
     }
 
     /// Raw lexicon score of texts under the first category (for training the lexicon scale).

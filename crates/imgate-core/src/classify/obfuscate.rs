@@ -55,8 +55,27 @@ const CYRILLIC: [(char, char); 11] = [
 /// Separators put between the letters of a spelled-out English word (`m-i-n-i-s-t-e-r`).
 const LETTER_SEPARATORS: [&str; 4] = ["-", ".", " ", "*"];
 
-/// Spells out some English words letter by letter (one word in eight of four letters or more). With a space
-/// between the letters, the words around get a wider gap, as a writer would leave to keep them readable.
+/// Digits for vowels, as leetspeak writes them (`m1n1st3r`).
+const LEET_VOWELS: [(char, char); 4] = [('e', '3'), ('o', '0'), ('i', '1'), ('a', '4')];
+
+/// `word` in leetspeak: every vowel but the first letter written as a digit, if at least
+/// [`super::leet::MIN_LETTERS`] letters are left (a reader needs some letters to see the word through the digits).
+fn leet(word: &str) -> Option<String> {
+    let out: String = word
+        .chars()
+        .enumerate()
+        .map(|(k, c)| match LEET_VOWELS.iter().find(|(v, _)| *v == c) {
+            Some((_, d)) if k > 0 => *d,
+            _ => c,
+        })
+        .collect();
+    let letters = out.chars().filter(char::is_ascii_alphabetic).count();
+    (out != word && letters >= super::leet::MIN_LETTERS).then_some(out)
+}
+
+/// Spells out some English words letter by letter (one word in eight of four letters or more), and writes some
+/// others in leetspeak (one in eight). With a space between the letters, the words around get a wider gap, as a
+/// writer would leave to keep them readable.
 fn spell_out_words(text: &str, rng: &mut Rng) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     for (i, word) in text.split(' ').enumerate() {
@@ -74,6 +93,12 @@ fn spell_out_words(text: &str, rng: &mut Rng) -> String {
                 out.push(c);
             }
             out.push_str(wide);
+        } else if let Some(l) =
+            (word.len() >= 4 && word.bytes().all(|b| b.is_ascii_alphabetic()) && rng.chance(12))
+                .then(|| leet(word))
+                .flatten()
+        {
+            out.push_str(&l);
         } else {
             out.push_str(word);
         }
@@ -164,8 +189,8 @@ mod tests {
         let norm = Normalizer::new();
         let o = Obfuscator::new(&norm);
         let canonical = |s: &str| {
-            let mut n = norm.normalize(s);
-            super::super::spaced::join_spaced_letters(&mut n, s);
+            let mut n = crate::classify::normalize::Normalized::default();
+            super::super::prepare(&norm, s, &mut n);
             n.text.split_whitespace().collect::<Vec<_>>().join(" ")
         };
         let plain = "国务院总理 会见 外交部长 the prime minister of the government";
@@ -189,6 +214,10 @@ mod tests {
             );
         }
         assert!(spelled > 0, "no variant spells a word out");
+        assert!(
+            (0..40).any(|seed| o.obfuscate(plain, seed).contains("m1n1st3r")),
+            "no variant writes a word in leetspeak"
+        );
         assert_ne!(
             o.obfuscate("国务院总理会见外交部长", 1),
             "国务院总理会见外交部长"

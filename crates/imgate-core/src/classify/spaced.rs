@@ -82,6 +82,11 @@ pub fn join_spaced_letters(n: &mut Normalized, original: &str) -> bool {
         let (start, sep) = (s - 1, b[s]);
         let mut letters = 3;
         while b.get(start + 2 * letters - 1) == Some(&sep) && lone_letter(b, start + 2 * letters) {
+            // A wide gap ends a space-spelled word: the letter after it may start the next word, spelled with
+            // another separator (`d e f e n c e   s*e*c*r*e*t*a*r*y`).
+            if sep == b' ' && wide_gap(n, original, start + 2 * letters - 1) {
+                break;
+            }
             letters += 1;
         }
         for k in 0..letters - 1 {
@@ -134,6 +139,15 @@ mod tests {
         assert_eq!(joined("U.S.A. and U.K.").0, "usa. and u.k.");
         // Full-width and look-alike letters fold first.
         assert_eq!(joined("ｅ l е c t i o n").0, "election");
+        // Words spelled with different separators, side by side: a wide gap ends the first.
+        assert_eq!(
+            joined("d e f e n c e   s*e*c*r*e*t*a*r*y").0,
+            "defence secretary"
+        );
+        assert_eq!(
+            joined("t h e   m-i-n-i-s-t-e-r   s a i d").0,
+            "the minister said"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ use super::features::{is_latin_key, scan_features};
 use super::model::{LengthNorm, LexiconScale, LinearModel};
 use super::normalize::{Normalized, Normalizer};
 use super::obfuscate::Rng;
-use super::{urls, Classifier};
+use super::Classifier;
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,9 +165,7 @@ fn featurize(records: &[Record], lexicon: Option<&Classifier>, post_lengths: &[u
     let texts = training_texts(records, post_lengths);
     let mut docs = Vec::with_capacity(texts.len());
     for (r, text, post) in &texts {
-        norm.normalize_into(text, &mut buf);
-        super::spaced::join_spaced_letters(&mut buf, text);
-        urls::blank_urls(&mut buf);
+        super::prepare(&norm, text, &mut buf);
         let zh = buf.is_cjk();
         let mut tf: HashMap<u64, u32> = HashMap::new();
         scan_features(&buf.text, |k, s, e| {
