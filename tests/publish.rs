@@ -115,7 +115,18 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
         })
         .collect::<Vec<_>>()
         .join(" ");
+    // Words run together in camel case, as in a hashtag.
+    let camel: String = POLITICAL_EN
+        .split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect();
     for content in [
+        camel,
         lone_letters,
         spelled("-", " "),
         spelled(".", " "),
@@ -137,7 +148,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     let resp = post(
         &h,
         Some(&alice),
-        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026")}),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason")}),
     );
     assert_eq!(resp.status, 201, "{}", resp.text());
 }

@@ -20,6 +20,7 @@
 //! ([`train`]), evaluation ([`eval`]) and generation of obfuscated test text ([`obfuscate`]) are pure functions
 //! used by the `imgate learn` / `imgate eval` commands.
 
+pub mod camel;
 pub mod corpus;
 pub mod domains;
 mod engine;
@@ -293,12 +294,13 @@ impl ClassifyScratch {
     }
 }
 
-/// Every step that turns a text into what the signals read, in order: [`Normalizer::normalize_into`], letter-spaced
-/// words joined ([`spaced`]), URL tokens blanked but for their path words ([`urls`]), leetspeak digits folded
-/// ([`leet`], after the URLs so that ids in links stay ids). Scoring and training both go through here, so a model
-/// learns from exactly what it will score.
+/// Every step that turns a text into what the signals read, in order: [`Normalizer::normalize_into`], camel-case
+/// words split ([`camel`]), letter-spaced words joined ([`spaced`]), URL tokens blanked but for their path words
+/// ([`urls`]), leetspeak digits folded ([`leet`], after the URLs so that ids in links stay ids). Scoring and
+/// training both go through here, so a model learns from exactly what it will score.
 pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     norm.normalize_into(text, n);
+    camel::split_camel_case(n, text);
     spaced::join_spaced_letters(n, text);
     urls::blank_urls(n);
     leet::fold_leet_digits(n);

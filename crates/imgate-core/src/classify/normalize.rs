@@ -90,6 +90,37 @@ impl Normalized {
             .count() as u32;
     }
 
+    /// Inserts a space before each output byte at `positions` (ascending, character boundaries), mapped to the
+    /// source of the byte it precedes, and recounts the Latin words.
+    pub(crate) fn insert_spaces_before(&mut self, positions: &[usize]) {
+        if positions.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.text);
+        let old_map = std::mem::take(&mut self.map);
+        self.text.reserve(old.len() + positions.len());
+        self.map.reserve(old_map.len() + positions.len());
+        let mut from = 0;
+        for &p in positions.iter().chain(std::iter::once(&old.len())) {
+            let (Some(part), Some(part_map)) = (old.get(from..p), old_map.get(from..p)) else {
+                continue;
+            };
+            self.text.push_str(part);
+            self.map.extend_from_slice(part_map);
+            if let Some(&src) = old_map.get(p) {
+                self.text.push(' ');
+                self.map.push(src);
+            }
+            from = p;
+        }
+        let b = self.text.as_bytes();
+        self.latin_words = (0..b.len())
+            .filter(|&i| {
+                b[i].is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            })
+            .count() as u32;
+    }
+
     /// Heap bytes held by the buffers (for callers that keep a `Normalized` around as scratch).
     pub fn capacity_bytes(&self) -> usize {
         self.text.capacity() + self.map.capacity() * std::mem::size_of::<u32>()
