@@ -125,8 +125,21 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
                 .unwrap_or_default()
         })
         .collect();
+    // A symbol inside every longer word (`min*ister`, `gov😀ernment`).
+    let symbols: String = POLITICAL_EN
+        .split(' ')
+        .enumerate()
+        .map(|(k, w)| match w.char_indices().nth(2) {
+            Some((at, _)) if w.len() > 4 => {
+                format!("{}{}{}", &w[..at], ["*", "😀", "|", "★"][k % 4], &w[at..])
+            }
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     for content in [
         camel,
+        symbols,
         lone_letters,
         spelled("-", " "),
         spelled(".", " "),
@@ -148,7 +161,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     let resp = post(
         &h,
         Some(&alice),
-        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason")}),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason, a+b=c, c++ *wow* 😀 ★")}),
     );
     assert_eq!(resp.status, 201, "{}", resp.text());
 }

@@ -82,6 +82,37 @@ impl Normalized {
         // Only ASCII bytes were removed, so the rest is still UTF-8; stay total anyway.
         self.text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self.recount_words();
+    }
+
+    /// Removes the output byte `ranges` (ascending, disjoint, on character boundaries) from the text and the
+    /// map, and recounts the Latin words.
+    pub(crate) fn remove_ranges(&mut self, ranges: &[Range<usize>]) {
+        if ranges.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.text);
+        let old_map = std::mem::take(&mut self.map);
+        self.text.reserve(old.len());
+        self.map.reserve(old_map.len());
+        let mut from = 0;
+        for r in ranges
+            .iter()
+            .chain(std::iter::once(&(old.len()..old.len())))
+        {
+            if let (Some(part), Some(part_map)) =
+                (old.get(from..r.start), old_map.get(from..r.start))
+            {
+                self.text.push_str(part);
+                self.map.extend_from_slice(part_map);
+            }
+            from = r.end.max(from);
+        }
+        self.recount_words();
+    }
+
+    /// Sets `latin_words` from the text.
+    fn recount_words(&mut self) {
         let b = self.text.as_bytes();
         self.latin_words = (0..b.len())
             .filter(|&i| {
@@ -113,12 +144,7 @@ impl Normalized {
             }
             from = p;
         }
-        let b = self.text.as_bytes();
-        self.latin_words = (0..b.len())
-            .filter(|&i| {
-                b[i].is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-            })
-            .count() as u32;
+        self.recount_words();
     }
 
     /// Heap bytes held by the buffers (for callers that keep a `Normalized` around as scratch).

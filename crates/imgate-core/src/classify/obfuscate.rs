@@ -55,6 +55,9 @@ const CYRILLIC: [(char, char); 11] = [
 /// Separators put between the letters of a spelled-out English word (`m-i-n-i-s-t-e-r`).
 const LETTER_SEPARATORS: [&str; 4] = ["-", ".", " ", "*"];
 
+/// Symbols put inside a word (`min*ister`, `gov😀ernment`).
+const IN_WORD_SYMBOLS: [&str; 5] = ["*", "|", "~", "😀", "★"];
+
 /// Digits for vowels, as leetspeak writes them (`m1n1st3r`).
 const LEET_VOWELS: [(char, char); 4] = [('e', '3'), ('o', '0'), ('i', '1'), ('a', '4')];
 
@@ -73,8 +76,8 @@ fn leet(word: &str) -> Option<String> {
     (out != word && letters >= super::leet::MIN_LETTERS).then_some(out)
 }
 
-/// Spells out some English words letter by letter (one word in eight of four letters or more), and writes some
-/// others in leetspeak (one in eight). With a space between the letters, the words around get a wider gap, as a
+/// Spells out some English words letter by letter (one word in eight of four letters or more), writes some
+/// others in leetspeak (one in eight) and puts a symbol inside some others (one in eight). With a space between the letters, the words around get a wider gap, as a
 /// writer would leave to keep them readable.
 fn spell_out_words(text: &str, rng: &mut Rng) -> String {
     let mut out = String::with_capacity(text.len() * 2);
@@ -99,6 +102,13 @@ fn spell_out_words(text: &str, rng: &mut Rng) -> String {
                 .flatten()
         {
             out.push_str(&l);
+        } else if word.len() >= 4 && word.bytes().all(|b| b.is_ascii_alphabetic()) && rng.chance(12)
+        {
+            let at = 1 + rng.below(word.len() as u64 - 1) as usize;
+            let (head, tail) = word.split_at(at);
+            out.push_str(head);
+            out.push_str(IN_WORD_SYMBOLS[rng.below(IN_WORD_SYMBOLS.len() as u64) as usize]);
+            out.push_str(tail);
         } else {
             out.push_str(word);
         }
@@ -214,9 +224,16 @@ mod tests {
             );
         }
         assert!(spelled > 0, "no variant spells a word out");
+        // The plain text has no digit and none of these symbols: any in a variant come from those steps.
         assert!(
-            (0..40).any(|seed| o.obfuscate(plain, seed).contains("m1n1st3r")),
+            (0..40).any(|seed| o
+                .obfuscate(plain, seed)
+                .contains(|c: char| c.is_ascii_digit())),
             "no variant writes a word in leetspeak"
+        );
+        assert!(
+            (0..40).any(|seed| o.obfuscate(plain, seed).contains(['|', '~', '😀', '★'])),
+            "no variant puts a symbol inside a word"
         );
         assert_ne!(
             o.obfuscate("国务院总理会见外交部长", 1),
