@@ -166,6 +166,31 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     assert_eq!(resp.status, 201, "{}", resp.text());
 }
 
+/// Alice reprints `url` with the comment "转发": refused as unapproved political news.
+fn assert_reprint_refused(h: &Harness, alice: &str, url: &str) {
+    let resp = post(
+        h,
+        Some(alice),
+        &json!({"content": "转发", "reprint": {"url": url}}),
+    );
+    assert_eq!(
+        (resp.status, resp.code()),
+        (403, "publish.not_approved".to_owned()),
+        "{url}: {}",
+        resp.text()
+    );
+}
+
+/// Alice reprints `url` with a football report: published.
+fn assert_sports_reprint_published(h: &Harness, alice: &str, url: &str) {
+    let resp = post(
+        h,
+        Some(alice),
+        &json!({"content": SPORTS_EN, "reprint": {"url": url}}),
+    );
+    assert_eq!(resp.status, 201, "{url}: {}", resp.text());
+}
+
 #[test]
 fn reprints_from_government_sites_and_politics_sections_are_political_news() {
     let h = Harness::start();
@@ -176,17 +201,7 @@ fn reprints_from_government_sites_and_politics_sections_are_political_news() {
         "https://www.bbc.co.uk/news/politics-60000000",
         "https://www.theguardian.com/politics/2026/nov/02/a",
     ] {
-        let resp = post(
-            &h,
-            Some(&alice),
-            &json!({"content": "转发", "reprint": {"url": url}}),
-        );
-        assert_eq!(
-            (resp.status, resp.code()),
-            (403, "publish.not_approved".to_owned()),
-            "{url}: {}",
-            resp.text()
-        );
+        assert_reprint_refused(&h, &alice, url);
     }
     assert_eq!(posts_seen(&h), 0);
     // Other sections of the same sites, and other sites, are judged by the text alone.
@@ -195,12 +210,7 @@ fn reprints_from_government_sites_and_politics_sections_are_political_news() {
         "https://www.theguardian.com/football/2026/nov/02/a",
         "https://news.example.com/2026/11/a.html",
     ] {
-        let resp = post(
-            &h,
-            Some(&alice),
-            &json!({"content": SPORTS_EN, "reprint": {"url": url}}),
-        );
-        assert_eq!(resp.status, 201, "{url}: {}", resp.text());
+        assert_sports_reprint_published(&h, &alice, url);
     }
 }
 
@@ -215,17 +225,7 @@ fn a_headline_in_a_reprint_link_is_read_like_the_headline() {
             .to_owned(),
         format!("https://portal.example.cn/2026/{encoded}.shtml"),
     ] {
-        let resp = post(
-            &h,
-            Some(&alice),
-            &json!({"content": "转发", "reprint": {"url": url}}),
-        );
-        assert_eq!(
-            (resp.status, resp.code()),
-            (403, "publish.not_approved".to_owned()),
-            "{url}: {}",
-            resp.text()
-        );
+        assert_reprint_refused(&h, &alice, &url);
     }
     assert_eq!(posts_seen(&h), 0);
     // Links whose path is a date, an id or site structure add nothing either way.
@@ -233,12 +233,7 @@ fn a_headline_in_a_reprint_link_is_read_like_the_headline() {
         "https://daily.example.net/news/article/2026/11/02/a7f3e1.html?utm_source=election",
         "https://daily.example.net/sport/football/late-equaliser-keeps-the-title-race-open",
     ] {
-        let resp = post(
-            &h,
-            Some(&alice),
-            &json!({"content": SPORTS_EN, "reprint": {"url": url}}),
-        );
-        assert_eq!(resp.status, 201, "{url}: {}", resp.text());
+        assert_sports_reprint_published(&h, &alice, url);
     }
 }
 
