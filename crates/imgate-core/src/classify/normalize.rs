@@ -1177,6 +1177,13 @@ mod tests {
         Normalizer::new().normalize(s).text
     }
 
+    /// The part of `text` that the first `word` of its normalised form came from (what evidence quotes).
+    fn quoted<'a>(text: &'a str, word: &str) -> &'a str {
+        let norm = Normalizer::new().normalize(text);
+        let at = norm.text.find(word).unwrap_or(0);
+        &text[norm.original_range(text, at..at + word.len())]
+    }
+
     #[test]
     fn ascii_class_table_matches_std() {
         for b in 0..=255u8 {
@@ -1276,11 +1283,10 @@ mod tests {
         // Decoded once: a reference that spells a reference stays text.
         assert_eq!(n("&amp;#22806;"), "&#22806;");
         // Evidence quotes the references as written.
-        let text = "说 &#22806;&#20132;&#37096; 好";
-        let norm = Normalizer::new().normalize(text);
-        let at = norm.text.find("外交部").unwrap_or(0);
-        let r = norm.original_range(text, at..at + "外交部".len());
-        assert_eq!(&text[r], "&#22806;&#20132;&#37096;");
+        assert_eq!(
+            quoted("说 &#22806;&#20132;&#37096; 好", "外交部"),
+            "&#22806;&#20132;&#37096;"
+        );
     }
 
     #[test]
@@ -1309,11 +1315,10 @@ mod tests {
         // Decoded once: an encoded percent sign stays as written.
         assert_eq!(n("%25E5%25A4%2596"), "%25e5%25a4%2596");
         // Evidence quotes the encoded form as written.
-        let text = "see %E5%A4%96%E4%BA%A4%E9%83%A8 now";
-        let norm = Normalizer::new().normalize(text);
-        let at = norm.text.find("外交部").unwrap_or(0);
-        let r = norm.original_range(text, at..at + "外交部".len());
-        assert_eq!(&text[r], "%E5%A4%96%E4%BA%A4%E9%83%A8");
+        assert_eq!(
+            quoted("see %E5%A4%96%E4%BA%A4%E9%83%A8 now", "外交部"),
+            "%E5%A4%96%E4%BA%A4%E9%83%A8"
+        );
     }
 
     #[test]
