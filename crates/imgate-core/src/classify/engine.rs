@@ -9,10 +9,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::automaton::Automaton as _;
-use aho_corasick::automaton::StateID;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, Anchored, MatchKind, PatternID};
+use aho_corasick::{AhoCorasick, MatchKind};
+use daachorse::DoubleArrayAhoCorasick;
 
 use super::domains::DomainSet;
 use super::features::{feature_key, is_latin_key, on_boundaries, scan_features};
@@ -30,117 +28,32 @@ pub(crate) struct Hit {
     pub lex: u32,
 }
 
-/// The automaton over the lexicon patterns.
-#[derive(Debug)]
+/// The automaton over the lexicon patterns (overlapping search: 外交部 inside 外交部长).
+///
+/// A compact double-array automaton (`daachorse`, 12-16 bytes per state: about 180 KiB for the shipped
+/// lexicons) rather than a full DFA (one 4-byte entry per state and byte class: 4.3 MiB for the same
+/// patterns). In a loaded gateway the classifier's tables are evicted by everything else a request does
+/// (sockets, the upstream, other processes on the core), and each byte of a walk over a table that size is a
+/// cache miss: with 4 MiB of other work between two 1 KiB posts, the DFA walk took 22-25 us and the double
+/// array 5-7 us; with warm caches the double array is also the faster one (2.0 against 3.3-3.5 us).
 enum Automaton {
-    /// The usual case: a full DFA driven by [`for_each_overlapping`], one table lookup per byte. Boxed: the
-    /// DFA's inline state is much larger than the fallback's `Arc`.
-    Dfa(Box<DFA>),
-    /// Fallback when the DFA cannot be built (or a pattern is empty): the library's own overlapping search.
+    /// The usual case.
+    DoubleArray(DoubleArrayAhoCorasick<u32>),
+    /// Fallback when the double array cannot be built (it limits the number of patterns and states): the
+    /// `aho-corasick` crate's automaton, same matches.
     General(AhoCorasick),
 }
 
-/// Calls `f(pattern, start, end)` for every occurrence of every pattern of `dfa` in `hay`, in the order of
-/// `AhoCorasick::find_overlapping_iter` (by end offset, then by the automaton's match order). A hand-written loop
-/// over the [`aho_corasick::automaton::Automaton`] primitives: the iterator re-enters the search once per match and
-/// checks its state per byte, which costs twice the scan itself on match-dense text. Patterns must be non-empty
-/// (a match of the empty pattern would sit in the start state, which this loop does not report).
-///
-/// Kept out of line: inlined into `classify`, its loop state spills to the stack (callgrind: +10k instructions per
-/// 1 KiB post).
-#[inline(never)]
-fn for_each_overlapping(dfa: &DFA, hay: &[u8], mut f: impl FnMut(PatternID, usize, usize)) {
-    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
-        return;
-    };
-    for (at, &b) in hay.iter().enumerate() {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_special(sid) {
-            if dfa.is_dead(sid) {
-                return;
-            }
-            if dfa.is_match(sid) {
-                report(dfa, sid, at + 1, &mut f);
-            }
-        }
-    }
-}
-
-/// Reports every pattern matching in state `sid`, each ending at `end`.
-#[inline(always)]
-fn report(dfa: &DFA, sid: StateID, end: usize, f: &mut impl FnMut(PatternID, usize, usize)) {
-    for i in 0..dfa.match_len(sid) {
-        let pid = dfa.match_pattern(sid, i);
-        f(pid, end.saturating_sub(dfa.pattern_len(pid)), end);
-    }
-}
-
-/// Below this many bytes per half a text is walked in one chain (the split costs more than it saves).
-const SPLIT_WALK_MIN: usize = 256;
-
-/// [`for_each_overlapping`] as two interleaved walks over the two halves of `hay`: the same matches, each
-/// reported with the half that found it (`true` = the second). Every match of the first half ends at or before
-/// the middle and every match of the second half after it, and each half reports in order, so the first half's
-/// matches followed by the second half's are exactly [`for_each_overlapping`]'s sequence (callers keep the two
-/// apart and concatenate them, which is cheaper than sorting the interleaved stream).
-///
-/// Why: a DFA walk is one chain of dependent table loads, and the table of a full lexicon (megabytes) is mostly
-/// outside L1, so each byte waits for the previous byte's load. Two independent chains overlap those waits
-/// (about 1.6x the bytes per second on a 1 KiB post). The second walk starts `max_pattern_len - 1` bytes before
-/// the middle and reports only matches ending after it, so every match is found exactly once.
-#[inline(never)]
-fn for_each_overlapping_split(
-    dfa: &DFA,
-    hay: &[u8],
-    mut f: impl FnMut(bool, PatternID, usize, usize),
-) {
-    let longest = dfa.max_pattern_len().max(1);
-    let mid = hay.len() / 2;
-    if mid < SPLIT_WALK_MIN.max(2 * longest) {
-        return for_each_overlapping(dfa, hay, |p, s, e| f(false, p, s, e));
-    }
-    let Ok(start) = dfa.start_state(Anchored::No) else {
-        return;
-    };
-    // First half: matches ending at or before `mid`. Second half: from `from`, matches ending after `mid`.
-    let from = mid + 1 - longest;
-    let (first, second) = (&hay[..mid], &hay[from..]);
-    let (mut a, mut b) = (start, start);
-    let (mut a_live, mut b_live) = (true, true);
-    for (i, (&x, &y)) in first.iter().zip(second).enumerate() {
-        if a_live {
-            a = dfa.next_state(Anchored::No, a, x);
-            if dfa.is_special(a) {
-                if dfa.is_dead(a) {
-                    a_live = false;
-                } else if dfa.is_match(a) {
-                    report(dfa, a, i + 1, &mut |p, s, e| f(false, p, s, e));
-                }
-            }
-        }
-        if b_live {
-            b = dfa.next_state(Anchored::No, b, y);
-            if dfa.is_special(b) {
-                if dfa.is_dead(b) {
-                    b_live = false;
-                } else if dfa.is_match(b) && from + i + 1 > mid {
-                    report(dfa, b, from + i + 1, &mut |p, s, e| f(true, p, s, e));
-                }
-            }
-        }
-    }
-    // The second part is the longer one (it overlaps the first by `longest - 1` bytes): finish it alone.
-    if b_live {
-        for (i, &y) in second.iter().enumerate().skip(first.len()) {
-            b = dfa.next_state(Anchored::No, b, y);
-            if dfa.is_special(b) {
-                if dfa.is_dead(b) {
-                    return;
-                }
-                if dfa.is_match(b) && from + i + 1 > mid {
-                    report(dfa, b, from + i + 1, &mut |p, s, e| f(true, p, s, e));
-                }
-            }
+/// The double array has no `Debug`; its size says what matters when a `Matcher` is printed.
+impl std::fmt::Debug for Automaton {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Automaton::DoubleArray(da) => f
+                .debug_struct("DoubleArray")
+                .field("states", &da.num_states())
+                .field("heap_bytes", &da.heap_bytes())
+                .finish(),
+            Automaton::General(ac) => f.debug_tuple("General").field(ac).finish(),
         }
     }
 }
@@ -173,24 +86,13 @@ impl Matcher {
                 }
             }
         }
+        // Lexicon parsing rejects empty terms, so every pattern is non-empty, as both automata need.
         let ac = if patterns.is_empty() {
             None
         } else {
-            // Overlapping search is needed (外交部 inside 外交部长); a full DFA makes it one table lookup per
-            // byte, and with a few hundred terms it stays small. Fall back to the default if it cannot be built.
-            let dfa = if patterns.iter().any(String::is_empty) {
-                None
-            } else {
-                DFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .byte_classes(true)
-                    .prefilter(false)
-                    .build(&patterns)
-                    .ok()
-            };
-            Some(match dfa {
-                Some(dfa) => Automaton::Dfa(Box::new(dfa)),
-                None => Automaton::General(
+            Some(match DoubleArrayAhoCorasick::<u32>::new(&patterns) {
+                Ok(da) => Automaton::DoubleArray(da),
+                Err(_) => Automaton::General(
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
                         .build(&patterns)
@@ -226,11 +128,11 @@ impl Matcher {
     }
 
     /// Appends all boundary-respecting lexicon hits in `norm` (text number `text`) to `out`, ordered by end
-    /// offset. `tail` is scratch (left empty), so a caller that keeps it allocates nothing.
-    pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>, tail: &mut Vec<Hit>) {
+    /// offset.
+    pub fn scan(&self, text: usize, norm: &Normalized, out: &mut Vec<Hit>) {
         let bytes = norm.text.as_bytes();
-        let hit = |pid: PatternID, s: usize, e: usize| {
-            let l = *self.pats.get(pid.as_usize())?;
+        let hit = |pattern: usize, s: usize, e: usize| {
+            let l = *self.pats.get(pattern)?;
             let right = !self.lex.get(l as usize).is_some_and(|x| x.prefix);
             on_boundaries(bytes, s, e, right).then_some(Hit {
                 text,
@@ -241,26 +143,14 @@ impl Matcher {
         };
         match &self.ac {
             None => {}
-            Some(Automaton::Dfa(dfa)) => {
-                tail.clear();
-                for_each_overlapping_split(dfa, bytes, |second, pid, s, e| {
-                    if let Some(h) = hit(pid, s, e) {
-                        if second {
-                            tail.push(h)
-                        } else {
-                            out.push(h)
-                        }
-                    }
-                });
-                // The second half's hits all end after the first half's.
-                out.append(tail);
-            }
-            Some(Automaton::General(ac)) => {
-                out.extend(
-                    ac.find_overlapping_iter(&norm.text)
-                        .filter_map(|m| hit(m.pattern(), m.start(), m.end())),
-                );
-            }
+            Some(Automaton::DoubleArray(da)) => out.extend(
+                da.find_overlapping_iter(bytes)
+                    .filter_map(|m| hit(m.value() as usize, m.start(), m.end())),
+            ),
+            Some(Automaton::General(ac)) => out.extend(
+                ac.find_overlapping_iter(&norm.text)
+                    .filter_map(|m| hit(m.pattern().as_usize(), m.start(), m.end())),
+            ),
         }
     }
 }
@@ -302,28 +192,40 @@ pub(crate) fn lexicon_raw(matcher: &Matcher, hits: &[Hit], seen: &mut Vec<u64>) 
     sum
 }
 
-/// One slot of [`FeatureTable`]: everything scoring needs about a feature, in one 16-byte entry, so a probe and the
-/// later read of the weight touch the same cache line (the table is larger than L2 for a full model).
+/// One slot of [`FeatureTable`]: 8 bytes, eight to a cache line, so the table of the shipped model (24,000
+/// features) is 256 KiB and a probe touches one line.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
-    /// Feature key; 0 marks an empty slot.
-    key: u64,
-    /// The feature weight (0 for empty slots).
+    /// Fingerprint of the feature key (see [`FeatureTable::fingerprint`]); 0 marks an empty slot.
+    fp: u32,
+    /// The feature weight.
     weight: f32,
-    /// Index into the model's feature list (for names in the evidence).
-    feature: u32,
 }
 
-/// Open-addressing (linear probing) table from feature key to slot. Key 0 marks an empty slot; no feature key
-/// is 0 (CJK code points are non-zero, Latin keys have the top bit set).
+/// Open-addressing (linear probing) table from feature key to weight, at most 3/4 full.
+///
+/// Why so compact: in a loaded gateway everything else a request does (sockets, the upstream, other processes
+/// on the core) evicts the classifier's tables between two posts, and each probe into a table that has left
+/// the caches is a miss. A table of 16-byte slots (full 64-bit key, weight, feature index) at half load was
+/// 1 MiB for the shipped model.
+///
+/// Slots hold a 31-bit fingerprint instead of the key. Model features are found exactly: a table in which one
+/// feature's probe sequence would pass another slot with the same fingerprint is rebuilt with another
+/// fingerprint seed. A text n-gram that is *not* a feature is taken for one only if its fingerprint equals
+/// that of a slot its probe passes (odds about 2^-31 per such slot, after the filter below): the usual
+/// approximation of a hashed-feature model, far below anything that moves a verdict.
 ///
 /// Most n-grams of a text are not model features, so a miss is the common case; a one-hash Bloom filter of about
-/// 8 bits per feature (16 KiB for the shipped model, L1-resident) answers most misses before the table, which
-/// is far larger than L1, is touched at all (about 12% false positives, which then probe as before).
+/// 8 bits per feature (32 KiB for the shipped model, L1/L2-resident) answers most misses before the table is
+/// touched at all (about 12% false positives, which then probe as before).
 #[derive(Debug)]
 pub(crate) struct FeatureTable {
     slots: Vec<Slot>,
+    /// Per slot, the index into the model's feature list: read only for the few strongest features of a text.
+    features: Vec<u32>,
     shift: u32,
+    /// Seed of [`FeatureTable::fingerprint`].
+    seed: u64,
     /// Bit `filter_bit(k)` is set for every feature key `k`.
     filter: Vec<u64>,
     filter_shift: u32,
@@ -331,66 +233,109 @@ pub(crate) struct FeatureTable {
 
 impl FeatureTable {
     pub fn new(model: &LinearModel) -> FeatureTable {
-        // Load factor <= 0.5 keeps probe sequences short for the many keys that miss.
-        let n = (model.features.len() * 2).next_power_of_two().max(16);
-        let bits = (model.features.len() * 8)
+        // The parser has validated every feature text; skip defensively rather than panic.
+        let keyed: Vec<(u64, f32, u32)> = model
+            .features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (name, w))| Some((feature_key(name)?, *w as f32, i as u32)))
+            .collect();
+        let n = (keyed.len() * 4 / 3 + 1).next_power_of_two().max(16);
+        let bits = (keyed.len() * 8)
             .next_power_of_two()
             .clamp(1 << 10, 1 << 20);
-        let mut t = FeatureTable {
-            slots: vec![Slot::default(); n],
-            shift: 64 - n.trailing_zeros(),
-            filter: vec![0; bits / 64],
-            filter_shift: 64 - bits.trailing_zeros(),
-        };
-        for (i, (name, w)) in model.features.iter().enumerate() {
-            // The parser has validated every feature text; skip defensively rather than panic.
-            let Some(k) = feature_key(name) else { continue };
-            let mut s = t.home(k);
-            while t.slots[s].key != 0 && t.slots[s].key != k {
-                s = (s + 1) & (n - 1);
-            }
-            t.slots[s] = Slot {
-                key: k,
-                weight: *w as f32,
-                feature: i as u32,
-            };
-            let b = t.filter_bit(k);
-            t.filter[b >> 6] |= 1 << (b & 63);
+        let mut filter = vec![0u64; bits / 64];
+        let filter_shift = 64 - bits.trailing_zeros();
+        for &(k, _, _) in &keyed {
+            let b = Self::filter_bit_of(k, filter_shift);
+            filter[b >> 6] |= 1 << (b & 63);
         }
-        t
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        loop {
+            if let Some((slots, features)) = Self::fill(&keyed, n, seed) {
+                return FeatureTable {
+                    slots,
+                    features,
+                    shift: 64 - n.trailing_zeros(),
+                    seed,
+                    filter,
+                    filter_shift,
+                };
+            }
+            // A fingerprint clash on one probe path (about one model in ten thousand): another seed.
+            seed = seed.wrapping_add(0x6A09_E667_F3BC_C909);
+        }
     }
 
-    /// Filter bit of key `k`: top bits of a multiplicative hash with a different constant than [`Self::home`].
+    /// Places every feature; `None` when a feature's probe passes a slot with its own fingerprint, which would
+    /// make one of the two unreachable or ambiguous. A key listed twice keeps its last weight.
+    fn fill(keyed: &[(u64, f32, u32)], n: usize, seed: u64) -> Option<(Vec<Slot>, Vec<u32>)> {
+        let mut slots = vec![Slot::default(); n];
+        let mut features = vec![0u32; n];
+        let mut keys = vec![0u64; n];
+        let shift = 64 - n.trailing_zeros();
+        for &(k, weight, feature) in keyed {
+            let fp = Self::fingerprint(k, seed);
+            let mut s = Self::home_of(k, shift);
+            loop {
+                let slot = slots.get(s)?;
+                if slot.fp == 0 {
+                    break;
+                }
+                if slot.fp == fp {
+                    if keys.get(s) == Some(&k) {
+                        break;
+                    }
+                    return None;
+                }
+                s = (s + 1) & (n - 1);
+            }
+            *slots.get_mut(s)? = Slot { fp, weight };
+            *features.get_mut(s)? = feature;
+            *keys.get_mut(s)? = k;
+        }
+        Some((slots, features))
+    }
+
+    /// A 31-bit fingerprint of `k` (never 0), from bits that [`Self::home_of`] and the filter do not use.
     #[inline]
-    fn filter_bit(&self, k: u64) -> usize {
-        (k.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> self.filter_shift) as usize
+    fn fingerprint(k: u64, seed: u64) -> u32 {
+        let h = (k ^ (k >> 29)).wrapping_mul(seed | 1);
+        ((h >> 33) as u32) | 1
+    }
+
+    /// Filter bit of key `k`: top bits of a multiplicative hash with a different constant than [`Self::home_of`].
+    #[inline]
+    fn filter_bit_of(k: u64, filter_shift: u32) -> usize {
+        (k.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> filter_shift) as usize
     }
 
     /// False if `k` is certainly not a feature key.
     #[inline]
     fn may_contain(&self, k: u64) -> bool {
-        let b = self.filter_bit(k);
+        let b = Self::filter_bit_of(k, self.filter_shift);
         self.filter
             .get(b >> 6)
             .is_some_and(|w| w >> (b & 63) & 1 != 0)
     }
 
     #[inline]
-    fn home(&self, k: u64) -> usize {
-        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    fn home_of(k: u64, shift: u32) -> usize {
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
     }
 
-    /// The slot holding `k`, if the model has that feature.
+    /// The slot holding `k`, if the model has that feature (see the type's doc for the fingerprint's odds).
     #[inline]
     pub fn find(&self, k: u64) -> Option<usize> {
         if !self.may_contain(k) {
             return None;
         }
+        let fp = Self::fingerprint(k, self.seed);
         let mask = self.slots.len() - 1;
-        let mut s = self.home(k);
+        let mut s = Self::home_of(k, self.shift);
         loop {
-            let x = self.slots.get(s)?.key;
-            if x == k {
+            let x = self.slots.get(s)?.fp;
+            if x == fp {
                 return Some(s);
             }
             if x == 0 {
@@ -400,59 +345,83 @@ impl FeatureTable {
         }
     }
 
+    /// The weight in a slot returned by [`FeatureTable::find`] (0 for any other index).
+    #[inline]
+    fn weight(&self, s: usize) -> f32 {
+        self.slots.get(s).map_or(0.0, |x| x.weight)
+    }
+
+    /// The model's feature index of a slot returned by [`FeatureTable::find`].
+    fn feature(&self, s: usize) -> u32 {
+        self.features.get(s).copied().unwrap_or(u32::MAX)
+    }
+
+    /// Slots of the table (a bound on the distinct features a text can hit).
     pub fn slots(&self) -> usize {
         self.slots.len()
     }
-
-    /// The entry of a slot returned by [`FeatureTable::find`] (an empty entry for any other index).
-    #[inline]
-    fn slot(&self, s: usize) -> Slot {
-        self.slots.get(s).copied().unwrap_or_default()
-    }
 }
 
-/// Per-thread scratch for counting term frequencies without clearing or sorting: a slot's count is valid only
-/// if its stamp equals the current generation. Stamp and count share an entry, so a hit touches one cache line.
+/// Per-thread scratch for counting the term frequencies of one call: a small open-addressing table from slot
+/// to count, sized for the call's text (a 1 KiB post needs 16 KiB, which stays in L1), so counting never
+/// touches memory the size of the model. All entries are zero between calls (the touched ones are reset).
 #[derive(Debug, Default)]
 struct Scratch {
-    generation: u32,
-    /// Per slot: (stamp, count).
+    /// `(tagged slot, count)`; the tag is `slot + 1`, with [`LATIN_BIT`] set for a Latin feature; 0 = empty.
     entries: Vec<(u32, u32)>,
+    /// `entries.len()` in use this call is `1 << bits`.
+    bits: u32,
+    /// Positions in `entries` filled this call, in first-seen order.
     touched: Vec<u32>,
-    /// `(feature index, contribution)` of every touched feature, for picking the strongest.
+    /// `(slot, contribution)` of every touched feature, for picking the strongest.
     strongest: Vec<(u32, f64)>,
 }
 
+/// Marks a Latin feature's entry in [`Scratch::entries`] (slots are far below 2^31).
+const LATIN_BIT: u32 = 1 << 31;
+
 impl Scratch {
-    fn begin(&mut self, slots: usize) {
-        if self.entries.len() < slots {
-            self.entries.resize(slots, (0, 0));
+    /// Prepares for at most `distinct` different features.
+    fn begin(&mut self, distinct: usize) {
+        let size = (distinct.saturating_mul(2)).next_power_of_two().max(64);
+        if self.entries.len() < size {
+            self.entries.resize(size, (0, 0));
         }
+        self.bits = size.trailing_zeros();
         self.touched.clear();
-        if self.generation == u32::MAX {
-            self.entries.iter_mut().for_each(|e| e.0 = 0);
-            self.generation = 0;
-        }
-        self.generation += 1;
     }
 
     #[inline]
-    fn add(&mut self, slot: usize) {
-        let g = self.generation;
-        if let Some(e) = self.entries.get_mut(slot) {
-            if e.0 == g {
+    fn add(&mut self, slot: usize, latin: bool) {
+        let tag = (slot as u32 + 1) | if latin { LATIN_BIT } else { 0 };
+        let mask = (1usize << self.bits) - 1;
+        let mut i =
+            (u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize;
+        loop {
+            let Some(e) = self.entries.get_mut(i) else {
+                return;
+            };
+            if e.0 == tag {
                 e.1 += 1;
-            } else {
-                *e = (g, 1);
-                self.touched.push(slot as u32);
+                return;
+            }
+            if e.0 == 0 {
+                *e = (tag, 1);
+                self.touched.push(i as u32);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Resets the touched entries (the all-zero invariant between calls).
+    fn end(&mut self) {
+        for &i in &self.touched {
+            if let Some(e) = self.entries.get_mut(i as usize) {
+                *e = (0, 0);
             }
         }
-    }
-
-    /// Occurrences of `slot` in the current generation.
-    #[inline]
-    fn count(&self, slot: usize) -> u32 {
-        self.entries.get(slot).map_or(0, |e| e.1)
+        self.touched.clear();
     }
 }
 
@@ -501,25 +470,29 @@ fn tf_value(tf: u32) -> f64 {
     }
 }
 
-/// Order of [`ModelScore::top`]: strongest |contribution| first, ties by feature index (a total order, so the
-/// selection below is deterministic).
-fn by_strength(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
-    b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0))
+/// Order of [`ModelScore::top`]: strongest |contribution| first, ties by `rank` of the ids (the feature index:
+/// a total order, so the selection below is deterministic). `rank` is asked only on ties, which are rare, so
+/// ids can be table slots whose feature index is looked up only then.
+fn by_strength(a: &(u32, f64), b: &(u32, f64), rank: &impl Fn(u32) -> u32) -> std::cmp::Ordering {
+    b.1.abs()
+        .total_cmp(&a.1.abs())
+        .then_with(|| rank(a.0).cmp(&rank(b.0)))
 }
 
 /// The `top` first of `all` in [`by_strength`] order, sorted. Small `top` (the evidence default is 8) keeps a
 /// sorted short list, one comparison for most candidates; a large one selects with `select_nth_unstable_by`.
 /// Both give the same list, since the order is total.
-fn strongest_of(all: &mut [(u32, f64)], top: usize) -> Vec<(u32, f64)> {
+fn strongest_of(all: &mut [(u32, f64)], top: usize, rank: impl Fn(u32) -> u32) -> Vec<(u32, f64)> {
+    let order = |a: &(u32, f64), b: &(u32, f64)| by_strength(a, b, &rank);
     if top == 0 {
         return Vec::new();
     }
     if top > 32 || all.len() <= top {
         if all.len() > top {
-            all.select_nth_unstable_by(top - 1, by_strength);
+            all.select_nth_unstable_by(top - 1, order);
         }
         let mut v = all[..all.len().min(top)].to_vec();
-        v.sort_by(by_strength);
+        v.sort_by(order);
         return v;
     }
     let mut best: Vec<(u32, f64)> = Vec::with_capacity(top + 1);
@@ -527,11 +500,11 @@ fn strongest_of(all: &mut [(u32, f64)], top: usize) -> Vec<(u32, f64)> {
         if best.len() == top
             && best
                 .last()
-                .is_some_and(|l| by_strength(c, l) != std::cmp::Ordering::Less)
+                .is_some_and(|l| order(c, l) != std::cmp::Ordering::Less)
         {
             continue;
         }
-        let at = best.partition_point(|b| by_strength(b, c) == std::cmp::Ordering::Less);
+        let at = best.partition_point(|b| order(b, c) == std::cmp::Ordering::Less);
         best.insert(at, *c);
         best.truncate(top);
     }
@@ -555,36 +528,40 @@ pub(crate) fn score_model(
     top: usize,
 ) -> ModelScore {
     let run = |s: &mut Scratch| {
-        s.begin(table.slots());
+        // Distinct features are bounded by the model and by the text (each needs at least one byte).
+        let text_bytes: usize = texts.iter().map(|n| n.text.len()).sum();
+        s.begin(table.slots().min(text_bytes + 1));
         for n in texts {
             let (zh_ok, en_ok) = eligible(n);
             if !zh_ok && !en_ok {
                 continue;
             }
             scan_features(&n.text, |k, _, _| {
-                let ok = if is_latin_key(k) { en_ok } else { zh_ok };
-                if ok {
+                let latin = is_latin_key(k);
+                if if latin { en_ok } else { zh_ok } {
                     if let Some(slot) = table.find(k) {
-                        s.add(slot);
+                        s.add(slot, latin);
                     }
                 }
             });
         }
-        // Evidence per script (index 1 = Latin) and the weighted feature sum.
+        // Evidence per script (index 1 = Latin) and the weighted feature sum, in first-seen order.
         let mut evidence = [0.0f64; 2];
         let mut dot = 0.0f64;
         s.strongest.clear();
-        for &slot in &s.touched {
-            let slot = slot as usize;
-            let e = table.slot(slot);
-            let v = tf_value(s.count(slot));
-            evidence[usize::from(is_latin_key(e.key))] += v;
-            dot += v * f64::from(e.weight);
+        for &at in &s.touched {
+            let (tag, count) = s.entries.get(at as usize).copied().unwrap_or_default();
+            let slot = ((tag & !LATIN_BIT) - 1) as usize;
+            let v = tf_value(count);
+            evidence[usize::from(tag & LATIN_BIT != 0)] += v;
+            dot += v * f64::from(table.weight(slot));
             // Divided by the length divisor once it is known (below).
-            s.strongest.push((e.feature, v));
+            s.strongest.push((slot as u32, v));
         }
+        let present = s.touched.len();
+        s.end();
         let total = evidence[0] + evidence[1];
-        if s.touched.is_empty() || total <= 0.0 {
+        if present == 0 || total <= 0.0 {
             return ModelScore {
                 zh: texts.iter().any(Normalized::is_cjk),
                 score: model.bias_zh.min(model.bias_en),
@@ -595,15 +572,18 @@ pub(crate) fn score_model(
         let bias = (evidence[0] * model.bias_zh + evidence[1] * model.bias_en) / total;
         let mut strongest = Vec::new();
         if top > 0 {
-            for (c, &slot) in s.strongest.iter_mut().zip(&s.touched) {
-                c.1 = f64::from(table.slot(slot as usize).weight) * c.1 / div;
+            for c in s.strongest.iter_mut() {
+                c.1 = f64::from(table.weight(c.0 as usize)) * c.1 / div;
             }
-            strongest = strongest_of(&mut s.strongest, top);
+            strongest = strongest_of(&mut s.strongest, top, |slot| table.feature(slot as usize));
+            for c in &mut strongest {
+                c.0 = table.feature(c.0 as usize);
+            }
         }
         ModelScore {
             zh: evidence[0] >= evidence[1],
             score: bias + dot / div,
-            present: s.touched.len(),
+            present,
             top: strongest,
         }
     };
@@ -637,56 +617,32 @@ mod tests {
     use crate::classify::normalize::Normalizer;
     use proptest::prelude::*;
 
-    /// A walk under test: calls its callback with (pattern, start, end) per match.
-    type Walk = fn(&DFA, &[u8], &mut dyn FnMut(PatternID, usize, usize));
-
-    fn all_hits(walk: Walk, dfa: &DFA, hay: &[u8]) -> Vec<(usize, u32, usize)> {
-        let mut hits = Vec::new();
-        walk(dfa, hay, &mut |p, s, e| hits.push((e, p.as_u32(), s)));
-        hits
-    }
-
-    fn single(dfa: &DFA, hay: &[u8], f: &mut dyn FnMut(PatternID, usize, usize)) {
-        for_each_overlapping(dfa, hay, f)
-    }
-
-    /// The split walk as `scan` uses it: the first half's matches, then the second half's.
-    fn split(dfa: &DFA, hay: &[u8], f: &mut dyn FnMut(PatternID, usize, usize)) {
-        let mut second = Vec::new();
-        for_each_overlapping_split(dfa, hay, |in_second, p, s, e| {
-            if in_second {
-                second.push((p, s, e));
-            } else {
-                f(p, s, e);
-            }
-        });
-        for (p, s, e) in second {
-            f(p, s, e);
-        }
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
-        /// The two-chain walk reports exactly the single walk's matches, in its order once the second half's
-        /// follow the first half's (nothing is sorted); texts
-        /// long enough to be split, patterns short and long, overlapping and straddling the middle.
+        /// The double array reports exactly the `aho-corasick` crate's overlapping matches, in end order:
+        /// patterns short and long, nested and overlapping, Latin and CJK.
         #[test]
-        fn the_split_walk_finds_what_the_single_walk_finds(
-            patterns in proptest::collection::vec(proptest::collection::vec(proptest::sample::select(vec!['a', 'b', '政', '治', ' ']), 1..12), 1..20),
+        fn the_double_array_finds_what_aho_corasick_finds(
+            patterns in proptest::collection::hash_set(proptest::collection::vec(proptest::sample::select(vec!['a', 'b', '政', '治', ' ']), 1..12), 1..20),
             text in proptest::collection::vec(proptest::sample::select(vec!['a', 'b', 'c', '政', '治', '新', ' ']), 0..700),
         ) {
             let patterns: Vec<String> = patterns.iter().map(|p| p.iter().collect()).collect();
             let text: String = text.iter().collect();
-            let dfa = DFA::builder()
-                .match_kind(MatchKind::Standard)
-                .byte_classes(true)
-                .prefilter(false)
-                .build(&patterns)
-                .expect("dfa");
-            let expected = all_hits(single, &dfa, text.as_bytes());
-            // The single walk is in end order, as the library's overlapping iterator reports.
-            prop_assert!(expected.windows(2).all(|w| w[0].0 <= w[1].0));
-            prop_assert_eq!(all_hits(split, &dfa, text.as_bytes()), expected);
+            let ac = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).expect("ac");
+            let da = DoubleArrayAhoCorasick::<u32>::new(&patterns).expect("double array");
+            let mut expected: Vec<(usize, usize, usize)> = ac
+                .find_overlapping_iter(&text)
+                .map(|m| (m.end(), m.start(), m.pattern().as_usize()))
+                .collect();
+            let got: Vec<(usize, usize, usize)> = da
+                .find_overlapping_iter(text.as_bytes())
+                .map(|m| (m.end(), m.start(), m.value() as usize))
+                .collect();
+            prop_assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));
+            let mut sorted = got.clone();
+            sorted.sort_unstable();
+            expected.sort_unstable();
+            prop_assert_eq!(sorted, expected);
         }
     }
 
@@ -737,21 +693,64 @@ mod tests {
 
     #[test]
     fn table_finds_every_feature_and_nothing_else() {
-        let names: Vec<String> = (0..500).map(|i| format!("w{i}")).collect();
+        // Enough features for long probe runs at the table's 3/4 load.
+        let names: Vec<String> = (0..24_000).map(|i| format!("w{i}")).collect();
         let m = LinearModel {
-            features: names.iter().map(|n| (n.clone(), 1.0)).collect(),
+            features: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i as f64 / 8.0))
+                .collect(),
             ..Default::default()
         };
         let t = FeatureTable::new(&m);
-        for n in &names {
-            assert!(t.find(feature_key(n).unwrap_or(0)).is_some(), "{n}");
+        assert!(t.slots() * 3 / 4 >= names.len() && t.slots() / 2 < names.len());
+        for (i, n) in names.iter().enumerate() {
+            let slot = t.find(feature_key(n).unwrap_or(0));
+            assert!(slot.is_some(), "{n}");
+            let slot = slot.unwrap_or_default();
+            assert_eq!(t.feature(slot), i as u32, "{n}");
+            assert_eq!(t.weight(slot), (i as f64 / 8.0) as f32, "{n}");
         }
-        assert!(t.find(feature_key("x1").unwrap_or(0)).is_none());
+        for i in 0..30_000 {
+            let n = format!("x{i}");
+            assert!(t.find(feature_key(&n).unwrap_or(0)).is_none(), "{n}");
+        }
     }
 
-    /// The short-list selection gives exactly what a full sort gives, ties (equal |contribution|) included.
+    #[test]
+    fn a_key_listed_twice_keeps_its_last_weight() {
+        let m = LinearModel {
+            features: vec![("w".into(), 1.0), ("v".into(), 2.0), ("w".into(), 3.0)],
+            ..Default::default()
+        };
+        let t = FeatureTable::new(&m);
+        let slot = t.find(feature_key("w").unwrap_or(0)).unwrap_or(usize::MAX);
+        assert_eq!((t.weight(slot), t.feature(slot)), (3.0, 2));
+    }
+
+    /// Term frequencies are counted per slot whatever the table size, and the scratch is left all zero.
+    #[test]
+    fn scratch_counts_and_resets() {
+        let mut s = Scratch::default();
+        for round in 0..3 {
+            s.begin(10 + round * 100);
+            for slot in [5usize, 7, 5, 1 << 20, 5] {
+                s.add(slot, slot == 7);
+            }
+            let counts: Vec<(u32, u32)> =
+                s.touched.iter().map(|&i| s.entries[i as usize]).collect();
+            assert_eq!(counts, vec![(6, 3), (8 | LATIN_BIT, 1), ((1 << 20) + 1, 1)]);
+            s.end();
+            assert!(s.entries.iter().all(|&e| e == (0, 0)));
+        }
+    }
+
+    /// The short-list selection gives exactly what a full sort gives, ties (equal |contribution|) included and
+    /// ordered by the rank, not by the id.
     #[test]
     fn strongest_of_matches_a_full_sort() {
+        let rank = |id: u32| 1000 - id;
         let mut rng = crate::classify::obfuscate::Rng::new(7);
         for n in 0..60usize {
             let all: Vec<(u32, f64)> = (0..n)
@@ -761,10 +760,18 @@ mod tests {
                 })
                 .collect();
             let mut sorted = all.clone();
-            sorted.sort_by(by_strength);
+            sorted.sort_by(|a, b| {
+                b.1.abs()
+                    .total_cmp(&a.1.abs())
+                    .then(rank(a.0).cmp(&rank(b.0)))
+            });
             for top in [0, 1, 3, 8, 33, 100] {
                 let want: Vec<_> = sorted.iter().take(top).copied().collect();
-                assert_eq!(strongest_of(&mut all.clone(), top), want, "n={n} top={top}");
+                assert_eq!(
+                    strongest_of(&mut all.clone(), top, rank),
+                    want,
+                    "n={n} top={top}"
+                );
             }
         }
     }

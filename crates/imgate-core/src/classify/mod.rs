@@ -268,8 +268,6 @@ struct ClassifyScratch {
 #[derive(Debug, Default)]
 struct LexiconScratch {
     hits: Vec<Hit>,
-    /// The second half's hits while a text is scanned (see [`Matcher::scan`]).
-    tail: Vec<Hit>,
     /// A bit per lexicon entry, for counting each entry hit once (see [`lexicon_raw`]).
     seen: Vec<u64>,
 }
@@ -285,8 +283,7 @@ impl ClassifyScratch {
             .iter()
             .map(Normalized::capacity_bytes)
             .sum::<usize>()
-            + (self.lexicon.hits.capacity() + self.lexicon.tail.capacity())
-                * std::mem::size_of::<Hit>()
+            + self.lexicon.hits.capacity() * std::mem::size_of::<Hit>()
             + self.lexicon.seen.capacity() * std::mem::size_of::<u64>()
             > Self::KEEP_BYTES
         {
@@ -460,10 +457,10 @@ impl Classifier {
         normalized: &[Normalized],
         scratch: &mut LexiconScratch,
     ) -> Verdict {
-        let LexiconScratch { hits, tail, seen } = scratch;
+        let LexiconScratch { hits, seen } = scratch;
         hits.clear();
         for (i, n) in normalized.iter().enumerate() {
-            e.matcher.scan(i, n, hits, tail);
+            e.matcher.scan(i, n, hits);
         }
         let mut ev = Evidence::default();
         let raw = lexicon_raw(&e.matcher, hits, seen);
@@ -558,7 +555,7 @@ impl Classifier {
         let mut s = LexiconScratch::default();
         for (i, t) in texts.iter().enumerate() {
             let n = self.normalize(t);
-            e.matcher.scan(i, &n, &mut s.hits, &mut s.tail);
+            e.matcher.scan(i, &n, &mut s.hits);
         }
         lexicon_raw(&e.matcher, &s.hits, &mut s.seen)
     }
