@@ -82,6 +82,11 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     let h = Harness::start();
     let alice = login(&h, "alice");
     let lone_letters: String = POLITICAL_ZH.chars().flat_map(|c| [c, 'x']).collect();
+    let lone_digits: String = POLITICAL_ZH
+        .chars()
+        .zip("0123456789".chars().cycle())
+        .flat_map(|(c, d)| [c, d])
+        .collect();
     let spelled = |sep: &str, gap: &str| -> String {
         POLITICAL_EN
             .split(' ')
@@ -141,6 +146,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
         camel,
         symbols,
         lone_letters,
+        lone_digits,
         spelled("-", " "),
         spelled(".", " "),
         spelled(" ", "   "),
@@ -161,7 +167,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     let resp = post(
         &h,
         Some(&alice),
-        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason, a+b=c, c++ *wow* 😀 ★")}),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 3月5日 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason, a+b=c, c++ *wow* 😀 ★")}),
     );
     assert_eq!(resp.status, 201, "{}", resp.text());
 }

@@ -22,9 +22,10 @@
 //! decoded) is read as the non-ASCII character it encodes; `%` with anything else (`50%`, `%41`) is text.
 //!
 //! Sequence steps, done in the scan: whitespace runs collapse to one space, separators (spaces, punctuation,
-//! symbols) between two CJK characters are removed ([`is_separator`]), and so is a lone Latin letter directly
-//! between two CJK characters (`外x交x部`: a letter is as easy to insert as a symbol; a real word next to
-//! Chinese text has two letters or more, and the rare lone one, as in `A股`, carries no topic).
+//! symbols) between two CJK characters are removed ([`is_separator`]), and so is a lone Latin letter or digit
+//! directly between two CJK characters (`外x交x部`, `外0交1部`: a letter or digit is as easy to insert as a
+//! symbol; a real word next to Chinese text has two letters or more, and the rare lone one, as in `A股`, carries
+//! no topic; a lone digit, as in `3月5日` or `第1次`, is a number the classifier does not read anyway).
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -559,10 +560,10 @@ struct Emitter<'a> {
     out: &'a mut Normalized,
     /// Kind of the last non-separator character emitted.
     last: Last,
-    /// Output length before a separator run (or a lone letter) that directly follows a CJK character.
+    /// Output length before a separator run (or a lone letter or digit) that directly follows a CJK character.
     pending: Option<usize>,
-    /// The pending run is one ASCII letter right after a CJK character: removed if a CJK character follows at
-    /// once, kept (as a word) if anything else does.
+    /// The pending run is one ASCII letter or digit right after a CJK character: removed if a CJK character
+    /// follows at once, kept (as a word) if anything else does.
     lone_letter: bool,
     /// Whether the last output byte is an ASCII alphanumeric / a space (or the output is empty).
     prev_alnum: bool,
@@ -643,12 +644,8 @@ impl Emitter<'_> {
             if starts_word {
                 self.out.latin_words += 1;
             }
-            if starts_word
-                && b.is_ascii_alphabetic()
-                && self.last == Last::Cjk
-                && self.pending.is_none()
-            {
-                // Maybe a letter inserted between two CJK characters: decided by what follows.
+            if starts_word && self.last == Last::Cjk && self.pending.is_none() {
+                // Maybe a letter or digit inserted between two CJK characters: decided by what follows.
                 self.pending = Some(self.out.text.len());
                 self.lone_letter = true;
             } else {
@@ -1347,13 +1344,18 @@ mod tests {
     fn lone_letters_between_cjk_are_removed() {
         assert_eq!(n("外x交x部x发x言x人"), "外交部发言人");
         assert_eq!(n("外X交ｂ部Ｒ长"), "外交部长");
+        // Digits too (full-width ones are ASCII after NFKC); a lone one in real text is a number.
+        assert_eq!(n("外0交1部9发４言7人"), "外交部发言人");
+        assert_eq!(n("3月5日"), "3月日");
+        assert_eq!(n("3月15日"), "3月15日");
         // Cyrillic look-alikes fold to Latin letters first.
         assert_eq!(n("国\u{0430}务\u{043E}院"), "国务院");
         let counted = Normalizer::new().normalize("外x交 ok");
         assert_eq!((counted.text.as_str(), counted.latin_words), ("外交 ok", 1));
-        // Words, digits, letters not between two CJK characters: kept.
+        // Words, numbers, letters not between two CJK characters: kept.
         assert_eq!(n("同步ab股"), "同步ab股");
-        assert_eq!(n("3月5日"), "3月5日");
+        assert_eq!(n("2026年"), "2026年");
+        assert_eq!(n("外1-交"), "外1-交");
         assert_eq!(n("外x-交"), "外x-交");
         assert_eq!(n("外x"), "外x");
         assert_eq!(n("x交"), "x交");
