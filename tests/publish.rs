@@ -130,6 +130,14 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
                 .unwrap_or_default()
         })
         .collect();
+    // The same in full-width letters (`ＴｈｅＰｒｉｍｅ`), whose case is read from the original text too.
+    let camel_full_width: String = camel
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
     // A symbol inside every longer word (`min*ister`, `gov😀ernment`).
     let symbols: String = POLITICAL_EN
         .split(' ')
@@ -144,6 +152,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
         .join(" ");
     for content in [
         camel,
+        camel_full_width,
         symbols,
         lone_letters,
         lone_digits,

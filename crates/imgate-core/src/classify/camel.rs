@@ -2,7 +2,8 @@
 //!
 //! Hashtags are written that way, and removing the spaces of a sentence while keeping its capitals is as easy an
 //! evasion as inserting symbols. The normalised text is lower case, so the capitals are read from the original
-//! text through the offset map. A word (a run of ASCII letters) is split before each capital that follows a small
+//! text through the offset map: the original character's case, so full-width (`ＴｈｅＰｒｉｍｅ`) and look-alike
+//! (Cyrillic `Т`, Greek `Ρ`) capitals count like ASCII ones. A word (a run of ASCII letters) is split before each capital that follows a small
 //! letter, and before the last capital of a run of capitals that a small letter follows (`AConfidence`), when it
 //! has at least [`MIN_HUMPS`] such places, or at least one and stands right after a `#`. Brand and family names
 //! with one inner capital (`iPhone`, `YouTube`, `McDonald`, `BBCNews`) stay whole.
@@ -33,16 +34,41 @@ fn has_hump(original: &[u8]) -> bool {
     false
 }
 
+/// Whether `original` has a non-ASCII character that may be a letter with case, one of those a camel-case word
+/// may be written in: Latin-1 to Cyrillic (lead bytes `C3`..`D4`, accented, Greek and Cyrillic look-alikes) or
+/// full-width Latin (`EF BC A1..BA`, `EF BD 81..9A`). Full-width punctuation (`，` is `EF BC 8C`) is not.
+fn has_cased_non_ascii(original: &[u8]) -> bool {
+    if original.is_ascii() {
+        return false;
+    }
+    // Without an early exit the test vectorises; Chinese text has none of these lead bytes.
+    if original
+        .iter()
+        .fold(false, |any, &b| any | (b.wrapping_sub(0xC3) <= 0xD4 - 0xC3))
+    {
+        return true;
+    }
+    memchr::memchr_iter(0xEF, original).any(|i| {
+        matches!(
+            (original.get(i + 1), original.get(i + 2)),
+            (Some(0xBC), Some(0xA1..=0xBA)) | (Some(0xBD), Some(0x81..=0x9A))
+        )
+    })
+}
+
 /// Splits camel-case words of `n` (see the module doc); `original` is the text `n` was normalised from. Returns
 /// whether anything changed.
 pub fn split_camel_case(n: &mut Normalized, original: &str) -> bool {
     let orig = original.as_bytes();
-    if !has_hump(orig) {
+    if !has_hump(orig) && !has_cased_non_ascii(orig) {
         return false;
     }
-    // The original byte behind output byte `i`, when it is ASCII (full-width and look-alike letters have no case
-    // to read here).
-    let source = |i: usize| n.source_of(i).and_then(|o| orig.get(o)).copied();
+    // The original character behind output byte `i` (a full-width or look-alike letter keeps its case there).
+    let source = |i: usize| {
+        n.source_of(i)
+            .and_then(|o| original.get(o..))
+            .and_then(|rest| rest.chars().next())
+    };
     let text = n.text.as_bytes();
     let mut splits: Vec<usize> = Vec::new();
     let mut i = 0;
@@ -54,8 +80,8 @@ pub fn split_camel_case(n: &mut Normalized, original: &str) -> bool {
         let start = i;
         let mut humps: Vec<usize> = Vec::new();
         while i < text.len() && text[i].is_ascii_alphabetic() {
-            let upper = |k: usize| source(k).is_some_and(|c| c.is_ascii_uppercase());
-            let lower = |k: usize| source(k).is_some_and(|c| c.is_ascii_lowercase());
+            let upper = |k: usize| source(k).is_some_and(char::is_uppercase);
+            let lower = |k: usize| source(k).is_some_and(char::is_lowercase);
             // A capital after a small letter (`primeMinister`), or the last capital of a run of them when a small
             // letter follows (`AConfidence`, `BBCNews`).
             let in_word = |k: usize| k < text.len() && text[k].is_ascii_alphabetic();
@@ -101,6 +127,27 @@ mod tests {
             split("vote #GeneralElection2024").0,
             "vote #general election2024"
         );
+    }
+
+    #[test]
+    fn full_width_and_look_alike_capitals_count() {
+        assert_eq!(
+            split("ＴｈｅＰｒｉｍｅＭｉｎｉｓｔｅｒＲｅｓｉｇｎｓ").0,
+            "the prime minister resigns"
+        );
+        // Cyrillic Т and М, Greek Ρ: look-alikes of T, M, P.
+        assert_eq!(
+            split("\u{0422}he\u{03A1}rime\u{041C}inister").0,
+            "the prime minister"
+        );
+        assert_eq!(
+            split("#ＧｅｎｅｒａｌＥｌｅｃｔｉｏｎ").0,
+            "#general election"
+        );
+        // Full-width punctuation alone is no reason to look, and changes nothing.
+        let s = "政府，总理。";
+        assert!(!has_cased_non_ascii(s.as_bytes()));
+        assert_eq!(split(s).0, Normalizer::new().normalize(s).text);
     }
 
     #[test]
