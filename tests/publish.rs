@@ -295,6 +295,40 @@ fn no_token_or_a_bad_token_is_401() {
         (resp.status, resp.code()),
         (401, "identity.invalid".to_owned())
     );
+    let message = |resp: &RawResponse| resp.json()["error"]["message"].as_str().map(str::to_owned);
+    assert_eq!(
+        message(&resp).as_deref(),
+        Some("the credential is not valid or has expired; sign in again")
+    );
+    // Two credentials (which one would the upstream read?): the message says what to fix.
+    let alice = login(&h, "alice");
+    let (first, second) = (format!("Bearer {alice}"), format!("Bearer {alice}"));
+    let resp = h.raw(&request(
+        "POST",
+        "/api/v1/posts",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", first.as_str()),
+            ("Authorization", second.as_str()),
+        ],
+        json!({"content": SPORTS_EN}).to_string().as_bytes(),
+    ));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (401, "identity.invalid".to_owned())
+    );
+    let text = message(&resp).unwrap_or_default();
+    assert!(
+        text.contains("more than one") && text.contains("exactly one"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&alice),
+        "the token must not be echoed: {text}"
+    );
+    let resp = post(&h, Some("a b"), &json!({"content": SPORTS_EN}));
+    let text = message(&resp).unwrap_or_default();
+    assert!(text.contains("malformed"), "{text}");
     assert_eq!(posts_seen(&h), 0);
 }
 

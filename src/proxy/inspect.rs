@@ -5,7 +5,7 @@
 use super::body;
 use super::events::CategoryScore;
 use crate::config::{DecodeLimits, EnforcedRules, Policy};
-use crate::lookups::IdentityErrorKind;
+use crate::lookups::{IdentityError, IdentityErrorKind};
 use bytes::Bytes;
 use chrono::{Datelike, TimeDelta, Utc};
 use imgate_core::body::{parse_strict_object, FormFields, InspectedBody};
@@ -14,6 +14,7 @@ use imgate_core::publish::{not_approved, PublishRule};
 use imgate_core::register::{BodyKind, ForwardBody, MaskedField};
 use imgate_core::validate::Date;
 use pingora::proxy::Session;
+use std::borrow::Cow;
 
 /// What inspection concluded for a request that may go upstream.
 #[derive(Debug, Default)]
@@ -96,15 +97,19 @@ async fn identify(session: &Session, policy: &Policy) -> Result<String, Rejectio
         .await
         .map(|id| id.account_id)
         .map_err(|e| {
-            let message = match e.kind() {
-                IdentityErrorKind::Missing => {
-                    "sign in first: this route needs `Authorization: Bearer <token>`"
+            let message: Cow<'static, str> = match (&e, e.kind()) {
+                (IdentityError::Malformed(reason), _) => format!(
+                    "the credential is malformed ({reason}); send exactly one `Authorization: Bearer <token>` header"
+                )
+                .into(),
+                (_, IdentityErrorKind::Missing) => {
+                    "sign in first: this route needs `Authorization: Bearer <token>`".into()
                 }
-                IdentityErrorKind::Invalid => {
-                    "the credential is not valid or has expired; sign in again"
+                (_, IdentityErrorKind::Invalid) => {
+                    "the credential is not valid or has expired; sign in again".into()
                 }
-                IdentityErrorKind::Unavailable => {
-                    "the gateway cannot verify who you are right now; try again later"
+                (_, IdentityErrorKind::Unavailable) => {
+                    "the gateway cannot verify who you are right now; try again later".into()
                 }
             };
             Rejection::new(e.status().as_u16(), e.code(), message)

@@ -75,7 +75,7 @@ impl CredentialLocation {
 
     /// The credential in `headers`. Absent → Missing; repeated header (which one would
     /// the upstream read?), wrong scheme, empty, over-long or non-token characters →
-    /// Invalid.
+    /// Malformed (reported as `identity.invalid`).
     pub fn extract<'a>(
         &self,
         headers: &'a http::HeaderMap,
@@ -87,23 +87,23 @@ impl CredentialLocation {
             ));
         };
         if values.next().is_some() {
-            return Err(IdentityError::Invalid(
+            return Err(IdentityError::Malformed(
                 format!("more than one {} header", self.header).into(),
             ));
         }
         if value.len() > MAX_CREDENTIAL {
-            return Err(IdentityError::Invalid("credential too long".into()));
+            return Err(IdentityError::Malformed("credential too long".into()));
         }
         let text = value
             .to_str()
-            .map_err(|_| IdentityError::Invalid("credential is not visible ASCII".into()))?
+            .map_err(|_| IdentityError::Malformed("credential is not visible ASCII".into()))?
             .trim();
         let token = match &self.scheme {
             None => text,
             Some(scheme) => {
                 let (given, rest) = text.split_once(' ').unwrap_or((text, ""));
                 if !given.eq_ignore_ascii_case(scheme) {
-                    return Err(IdentityError::Invalid(
+                    return Err(IdentityError::Malformed(
                         format!("expected the {scheme} scheme").into(),
                     ));
                 }
@@ -111,13 +111,15 @@ impl CredentialLocation {
             }
         };
         if token.is_empty() {
-            return Err(IdentityError::Invalid("empty credential".into()));
+            return Err(IdentityError::Malformed("empty credential".into()));
         }
         if token
             .chars()
             .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
         {
-            return Err(IdentityError::Invalid("credential contains spaces".into()));
+            return Err(IdentityError::Malformed(
+                "credential contains spaces".into(),
+            ));
         }
         Ok(Credential {
             token,

@@ -103,6 +103,11 @@ pub enum IdentityError {
     Missing(Cow<'static, str>),
     #[error("invalid credential: {0}")]
     Invalid(Cow<'static, str>),
+    /// The credential is not even well-formed (two headers, wrong scheme, spaces, ...): still
+    /// `identity.invalid`, but the reason says nothing secret and tells the client what to fix,
+    /// so it goes into the error message.
+    #[error("malformed credential: {0}")]
+    Malformed(Cow<'static, str>),
     #[error("identity source unavailable: {0}")]
     Unavailable(Cow<'static, str>),
 }
@@ -111,7 +116,7 @@ impl IdentityError {
     pub fn kind(&self) -> IdentityErrorKind {
         match self {
             IdentityError::Missing(_) => IdentityErrorKind::Missing,
-            IdentityError::Invalid(_) => IdentityErrorKind::Invalid,
+            IdentityError::Invalid(_) | IdentityError::Malformed(_) => IdentityErrorKind::Invalid,
             IdentityError::Unavailable(_) => IdentityErrorKind::Unavailable,
         }
     }
