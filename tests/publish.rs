@@ -290,6 +290,10 @@ fn no_token_or_a_bad_token_is_401() {
         (resp.status, resp.code()),
         (401, "identity.missing".to_owned())
     );
+    assert_eq!(
+        resp.json()["error"]["message"].as_str(),
+        Some("sign in first: this route needs `Authorization: Bearer <token>`")
+    );
     let resp = post(&h, Some("not-a-real-token"), &json!({"content": SPORTS_EN}));
     assert_eq!(
         (resp.status, resp.code()),
@@ -319,7 +323,8 @@ fn no_token_or_a_bad_token_is_401() {
     );
     let text = message(&resp).unwrap_or_default();
     assert!(
-        text.contains("more than one") && text.contains("exactly one"),
+        text.contains("more than one")
+            && text.contains("exactly one `Authorization: Bearer <token>` header"),
         "{text}"
     );
     assert!(

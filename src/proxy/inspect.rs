@@ -97,13 +97,14 @@ async fn identify(session: &Session, policy: &Policy) -> Result<String, Rejectio
         .await
         .map(|id| id.account_id)
         .map_err(|e| {
+            let hint = identity.credential_hint();
             let message: Cow<'static, str> = match (&e, e.kind()) {
                 (IdentityError::Malformed(reason), _) => format!(
-                    "the credential is malformed ({reason}); send exactly one `Authorization: Bearer <token>` header"
+                    "the credential is malformed ({reason}); send exactly one {hint} header"
                 )
                 .into(),
                 (_, IdentityErrorKind::Missing) => {
-                    "sign in first: this route needs `Authorization: Bearer <token>`".into()
+                    format!("sign in first: this route needs {hint}").into()
                 }
                 (_, IdentityErrorKind::Invalid) => {
                     "the credential is not valid or has expired; sign in again".into()

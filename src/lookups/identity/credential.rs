@@ -35,6 +35,18 @@ fn default_scheme() -> String {
     "Bearer".to_owned()
 }
 
+/// A header name as people write it (`authorization` → `Authorization`, `x-auth-token` →
+/// `X-Auth-Token`), for messages.
+fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut start = true;
+    for c in name.chars() {
+        out.push(if start { c.to_ascii_uppercase() } else { c });
+        start = c == '-';
+    }
+    out
+}
+
 /// Longest credential accepted; longer ones are refused before hashing or forwarding.
 const MAX_CREDENTIAL: usize = 8 * 1024;
 
@@ -43,6 +55,8 @@ const MAX_CREDENTIAL: usize = 8 * 1024;
 pub(crate) struct CredentialLocation {
     pub header: HeaderName,
     scheme: Option<String>,
+    /// How a client sends it, for error messages: `` `Authorization: Bearer <token>` ``.
+    hint: String,
 }
 
 /// A credential found in a request: the token, and the header value it came in (to
@@ -53,6 +67,11 @@ pub(crate) struct Credential<'a> {
 }
 
 impl CredentialLocation {
+    /// How a client sends the credential (`` `Authorization: Bearer <token>` ``), for error messages.
+    pub fn hint(&self) -> &str {
+        &self.hint
+    }
+
     pub fn compile(spec: &CredentialSpec, key: &str) -> Result<Self, super::LookupConfigError> {
         let header = HeaderName::from_bytes(spec.header.as_bytes()).map_err(|_| {
             super::LookupConfigError::new(
@@ -67,9 +86,16 @@ impl CredentialLocation {
                 "an auth scheme is one word, e.g. \"Bearer\"",
             ));
         }
+        let shown = title_case(spec.header.trim());
+        let hint = if scheme.is_empty() {
+            format!("`{shown}: <token>`")
+        } else {
+            format!("`{shown}: {scheme} <token>`")
+        };
         Ok(CredentialLocation {
             header,
             scheme: (!scheme.is_empty()).then(|| scheme.to_owned()),
+            hint,
         })
     }
 
@@ -153,6 +179,17 @@ mod tests {
         );
         let map = headers(&["bearer   abc"]);
         assert_eq!(bearer().extract(&map).ok().map(|c| c.token), Some("abc"));
+    }
+
+    #[test]
+    fn hints_say_how_to_send_the_credential() {
+        assert_eq!(bearer().hint(), "`Authorization: Bearer <token>`");
+        let spec = CredentialSpec {
+            header: "x-auth-token".into(),
+            scheme: String::new(),
+        };
+        let location = CredentialLocation::compile(&spec, "credential").unwrap();
+        assert_eq!(location.hint(), "`X-Auth-Token: <token>`");
     }
 
     #[test]

@@ -213,6 +213,10 @@ fn credential_key(token: &str) -> [u8; 32] {
 
 #[async_trait::async_trait]
 impl IdentitySource for Introspect {
+    fn credential_hint(&self) -> &str {
+        self.credential.hint()
+    }
+
     async fn identify(
         &self,
         request: &pingora::http::RequestHeader,

@@ -262,6 +262,10 @@ fn load_key(
 
 #[async_trait::async_trait]
 impl IdentitySource for Jwt {
+    fn credential_hint(&self) -> &str {
+        self.credential.hint()
+    }
+
     async fn identify(
         &self,
         request: &pingora::http::RequestHeader,

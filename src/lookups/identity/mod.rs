@@ -53,6 +53,13 @@ pub trait IdentitySource: Send + Sync + std::fmt::Debug {
         peer: Option<IpAddr>,
     ) -> Result<Identity, IdentityError>;
 
+    /// How a client presents its credential, for the messages of `identity.missing` and a
+    /// malformed `identity.invalid` (e.g. `` `Authorization: Bearer <token>` ``). The default
+    /// suits sources the client does not talk to directly (the `header` source).
+    fn credential_hint(&self) -> &str {
+        "a signed-in session"
+    }
+
     /// Headers to remove before forwarding a request from `peer` (the `header` source
     /// when the peer is not trusted, so the upstream never sees a forged identity).
     fn strip_headers(&self, _peer: Option<IpAddr>) -> &[http::HeaderName] {
