@@ -375,6 +375,9 @@ struct Scratch {
     touched: Vec<u32>,
     /// `(slot, contribution)` of every touched feature, for picking the strongest.
     strongest: Vec<(u32, f64)>,
+    /// Set between `begin` and `end`: still set at the next `begin` means a call did not finish (a panic
+    /// unwound through it), and the entries are cleared in full.
+    in_use: bool,
 }
 
 /// Marks a Latin feature's entry in [`Scratch::entries`] (slots are far below 2^31).
@@ -383,6 +386,10 @@ const LATIN_BIT: u32 = 1 << 31;
 impl Scratch {
     /// Prepares for at most `distinct` different features.
     fn begin(&mut self, distinct: usize) {
+        if self.in_use {
+            self.entries.iter_mut().for_each(|e| *e = (0, 0));
+        }
+        self.in_use = true;
         let size = (distinct.saturating_mul(2)).next_power_of_two().max(64);
         if self.entries.len() < size {
             self.entries.resize(size, (0, 0));
@@ -422,6 +429,7 @@ impl Scratch {
             }
         }
         self.touched.clear();
+        self.in_use = false;
     }
 }
 
@@ -551,7 +559,11 @@ pub(crate) fn score_model(
         s.strongest.clear();
         for &at in &s.touched {
             let (tag, count) = s.entries.get(at as usize).copied().unwrap_or_default();
-            let slot = ((tag & !LATIN_BIT) - 1) as usize;
+            // Touched entries are never empty; skip defensively rather than underflow.
+            let Some(slot) = (tag & !LATIN_BIT).checked_sub(1) else {
+                continue;
+            };
+            let slot = slot as usize;
             let v = tf_value(count);
             evidence[usize::from(tag & LATIN_BIT != 0)] += v;
             dot += v * f64::from(table.weight(slot));
@@ -744,6 +756,13 @@ mod tests {
             s.end();
             assert!(s.entries.iter().all(|&e| e == (0, 0)));
         }
+        // A call that never reached `end` (unwound): the next one starts clean.
+        s.begin(10);
+        s.add(5, false);
+        s.begin(10);
+        assert!(s.entries.iter().all(|&e| e == (0, 0)));
+        s.add(5, false);
+        assert_eq!(s.entries[s.touched[0] as usize], (6, 1));
     }
 
     /// The short-list selection gives exactly what a full sort gives, ties (equal |contribution|) included and
