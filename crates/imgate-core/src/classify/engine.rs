@@ -30,12 +30,13 @@ pub(crate) struct Hit {
 
 /// The automaton over the lexicon patterns (overlapping search: 外交部 inside 外交部长).
 ///
-/// A compact double-array automaton (`daachorse`, 12-16 bytes per state: about 180 KiB for the shipped
-/// lexicons) rather than a full DFA (one 4-byte entry per state and byte class: 4.3 MiB for the same
-/// patterns). In a loaded gateway the classifier's tables are evicted by everything else a request does
-/// (sockets, the upstream, other processes on the core), and each byte of a walk over a table that size is a
-/// cache miss: with 4 MiB of other work between two 1 KiB posts, the DFA walk took 22-25 us and the double
-/// array 5-7 us; with warm caches the double array is also the faster one (2.0 against 3.3-3.5 us).
+/// A compact double-array automaton (`daachorse`, 12-16 bytes per state: 182 KiB for the shipped lexicons)
+/// rather than a full DFA (one 4-byte entry per state and byte class: 4.3 MiB for the same patterns). Between
+/// two posts, everything else a gateway does (sockets, the upstream, other processes on the core) evicts the
+/// classifier's tables, and each byte of a walk over a table that size is a cache miss: with 4 MiB of other
+/// writes between two 1 KiB posts the DFA walk took 22-25 us and the double array 5-7 us. Warm, the double
+/// array walks in about the time of the two interleaved DFA chains it replaced, with more instructions (its
+/// failure links); see BENCHMARKS.md, session 10.
 enum Automaton {
     /// The usual case.
     DoubleArray(DoubleArrayAhoCorasick<u32>),
