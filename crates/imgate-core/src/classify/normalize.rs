@@ -202,16 +202,27 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 /// Characters that may be inserted between CJK characters to break up a term: whitespace, punctuation and
-/// symbols (ASCII, Latin-1, general punctuation, arrows/math/shapes/dingbats, CJK punctuation, emoji).
+/// symbols (ASCII, Latin-1, general punctuation, arrows/math/shapes/dingbats, CJK punctuation, emoji), and the
+/// dash- and dot-like characters of other blocks that no Chinese text puts between two characters: spacing
+/// modifier letters (`ˇ`), Hebrew, Tibetan, Runic and Mongolian punctuation, the Hangul middle dot `ㆍ` (`ᆞ` after NFKC), modifier
+/// tone letters and colons, CJK radicals, strokes and ideographic description characters (`⺀`, `㇀`, `⿰`),
+/// and the four one-stroke ideographs used as bars and dots (`丨`, `丶`, `丿`, `亅`).
 pub fn is_separator(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_punctuation() || c.is_ascii_whitespace();
     }
     matches!(c as u32,
-        0x00A0..=0x00BF | 0x00D7 | 0x00F7 | 0x2000..=0x206F | 0x20A0..=0x20CF | 0x2100..=0x214F
-        | 0x2190..=0x2BFF | 0x2E00..=0x2E7F | 0x3000..=0x3004 | 0x3008..=0x303F | 0x30FB
+        0x00A0..=0x00BF | 0x00D7 | 0x00F7 | 0x02B0..=0x02FF | 0x05BE | 0x0F0B..=0x0F14 | 0x16EB..=0x16ED
+        | 0x119E | 0x1800..=0x180A | 0x2000..=0x206F | 0x20A0..=0x20CF | 0x2100..=0x214F | 0x2190..=0x2BFF
+        | 0x2E00..=0x2EFF | 0x2FF0..=0x2FFF | 0x3000..=0x3004 | 0x3008..=0x303F | 0x30FB | 0x318D
+        | 0x31C0..=0x31EF | 0x4E28 | 0x4E36 | 0x4E3F | 0x4E85 | 0xA700..=0xA71F | 0xA789..=0xA78A
         | 0xFE10..=0xFE6F | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65
         | 0x1F000..=0x1FAFF)
+}
+
+/// The one-stroke ideographs [`is_separator`] names: CJK code points, but read as separators.
+fn is_stroke_ideograph(c: char) -> bool {
+    matches!(c, '\u{4E28}' | '\u{4E36}' | '\u{4E3F}' | '\u{4E85}')
 }
 
 /// NFKC of one character (full-width and half-width forms fold to their ordinary forms).
@@ -462,7 +473,7 @@ enum Class {
 fn class_of(c: char) -> Class {
     if c.is_ascii() {
         Class::Ascii
-    } else if is_cjk(c) {
+    } else if is_cjk(c) && !is_stroke_ideograph(c) {
         Class::Cjk
     } else if is_separator(c) {
         Class::Separator
@@ -1248,6 +1259,20 @@ mod tests {
         assert_eq!(n("政*治"), "政治");
         assert_eq!(n("政\u{3000}治"), "政治");
         assert_eq!(n("政 ★ 治"), "政治");
+        // Dash- and dot-like characters of other blocks, radicals, strokes and the one-stroke ideographs.
+        for sep in [
+            '\u{02C7}', '\u{05BE}', '\u{0F0B}', '\u{16EB}', '\u{1806}', '\u{2E80}', '\u{2FF0}',
+            '\u{318D}', '\u{31C0}', '\u{4E28}', '\u{4E36}', '\u{4E3F}', '\u{4E85}', '\u{A789}',
+        ] {
+            assert_eq!(
+                n(&format!("外{sep}交{sep}部")),
+                "外交部",
+                "U+{:04X}",
+                u32::from(sep)
+            );
+        }
+        // Alone, a one-stroke ideograph is still text.
+        assert_eq!(n("丨"), "丨");
         // Not between two CJK characters: kept.
         assert_eq!(n("政- abc"), "政- abc");
         // Bulk paths (ASCII runs, plain CJK runs) keep the same rules.

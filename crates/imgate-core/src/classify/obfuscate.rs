@@ -35,7 +35,7 @@ impl Rng {
 const ZERO_WIDTH: [char; 6] = [
     '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
 ];
-const CJK_SEPARATORS: [&str; 8] = ["-", "*", " ", "\u{3000}", "·", "|", "_", "★"];
+const CJK_SEPARATORS: [&str; 10] = ["-", "*", " ", "\u{3000}", "·", "|", "_", "★", "丨", "ˇ"];
 /// Lone letters and digits inserted between CJK characters (`外x交`, `外0交`).
 const CJK_LETTERS: [char; 10] = ['x', 'b', 'k', 'Q', 'ｗ', 'о', '0', '1', '7', '９'];
 const CYRILLIC: [(char, char); 11] = [
