@@ -138,6 +138,32 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
             _ => c,
         })
         .collect();
+    // Small capitals (`ᴍɪɴɪꜱᴛᴇʀ`) and negative squared letters (`🅼🅸🅽`), which no Unicode normalisation reads as
+    // letters.
+    let small_caps: String = POLITICAL_EN
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡxʏᴢ"
+                .chars()
+                .nth(usize::from(c as u8 - b'a'))
+                .unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let squared: String = POLITICAL_EN
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(0x1F170 + u32::from(c as u8 - b'a')).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    // Symbols for letters inside words (`pr!me m!n!$ter`).
+    let symbol_leet = POLITICAL_EN
+        .replace("ime", "!me")
+        .replace("inis", "!n!s")
+        .replace("arl", "@rl");
     // A symbol inside every longer word (`min*ister`, `gov😀ernment`).
     let symbols: String = POLITICAL_EN
         .split(' ')
@@ -153,6 +179,9 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     for content in [
         camel,
         camel_full_width,
+        small_caps,
+        squared,
+        symbol_leet,
         symbols,
         lone_letters,
         lone_digits,
@@ -176,7 +205,7 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
     let resp = post(
         &h,
         Some(&alice),
-        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 3月5日 &amp; <b>wow</b>, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason, a+b=c, c++ *wow* 😀 ★")}),
+        &json!({"content": format!("{SPORTS_EN} A B C of the U.S. cup, 买了A股基金 3月5日 &amp; <b>wow</b> $5 mail press@example.org Yahoo! 🇬🇧, mp3 and 4x100m, g20 in 2026, my iPhone on YouTube #GoalOfTheSeason, a+b=c, c++ *wow* 😀 ★")}),
     );
     assert_eq!(resp.status, 201, "{}", resp.text());
 }

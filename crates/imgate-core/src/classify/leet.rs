@@ -1,4 +1,5 @@
-//! Digits written for letters inside Latin words read as the letters (`pr1m3 m1n1st3r`, `3lect10n`).
+//! Digits and symbols written for letters inside Latin words read as the letters (`pr1m3 m1n1st3r`,
+//! `3lect10n`, `p@rliament`, `m!n!ster`; the symbols: [`fold_leet_symbols`]).
 //!
 //! A digit in the middle of a word is as easy to type as a look-alike letter, and a reader sees the word through
 //! it. A word here is a run of ASCII letters and digits in the normalised (lower-case) text; its digits fold to
@@ -80,6 +81,56 @@ fn first_digit_by_a_letter(b: &[u8]) -> Option<usize> {
 }
 
 /// Folds the digits of leetspeak words in `n.text` to letters. Returns whether anything changed.
+/// The letter a symbol stands for inside a word (`st@te`, `m!n!ster`, `mini$ter`), if any.
+fn letter_for_symbol(symbol: u8) -> Option<u8> {
+    match symbol {
+        b'@' => Some(b'a'),
+        b'!' => Some(b'i'),
+        b'$' => Some(b's'),
+        _ => None,
+    }
+}
+
+/// Symbols written for letters inside Latin words read as the letters: `@` as `a`, `!` as `i`, `$` as `s`, each
+/// when an ASCII letter stands right before and right after it (`st@te`, `m!n!ster`, `Micro$oft`). A `@` in a
+/// token with a `.` after it is an e-mail address and stays (`press@gov.uk`); `Yahoo!`, `$5`, `@user` and `!!`
+/// have no letter on both sides. Runs before [`fold_leet_digits`], so `m!n1st3r` reads as one word. Each symbol
+/// read joins two words into one, so the word count drops by one per symbol.
+pub fn fold_leet_symbols(n: &mut Normalized) -> bool {
+    let bytes = n.text.as_bytes();
+    let letter = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let mut at: Vec<usize> = Vec::new();
+    for i in memchr::memchr3_iter(b'@', b'!', b'$', bytes) {
+        if i == 0 || !letter(i - 1) || !letter(i + 1) {
+            continue;
+        }
+        if bytes[i] == b'@' {
+            let token_end = bytes[i..]
+                .iter()
+                .position(|b| b.is_ascii_whitespace())
+                .map_or(bytes.len(), |p| i + p);
+            if bytes[i..token_end].contains(&b'.') {
+                continue;
+            }
+        }
+        at.push(i);
+    }
+    if at.is_empty() {
+        return false;
+    }
+    let mut text = std::mem::take(&mut n.text).into_bytes();
+    for &i in &at {
+        if let Some(b) = text.get_mut(i) {
+            *b = letter_for_symbol(*b).unwrap_or(*b);
+        }
+    }
+    n.latin_words = n.latin_words.saturating_sub(at.len() as u32);
+    // Only ASCII symbols were replaced by ASCII letters, so the bytes are still UTF-8.
+    n.text = String::from_utf8(text)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    true
+}
+
 pub fn fold_leet_digits(n: &mut Normalized) -> bool {
     // Most texts have no digit next to a letter: find one before touching anything.
     let Some(first) = first_digit_by_a_letter(n.text.as_bytes()) else {
@@ -185,6 +236,41 @@ mod tests {
         assert_eq!(n.latin_words, words);
         let at = n.text.find("minister").unwrap_or(0);
         assert_eq!(&orig[n.original_range(orig, at..at + 8)], "M1n1st3r");
+    }
+
+    fn symbols_folded(s: &str) -> (String, u32) {
+        let mut n = Normalizer::new().normalize(s);
+        fold_leet_symbols(&mut n);
+        fold_leet_digits(&mut n);
+        (n.text.clone(), n.latin_words)
+    }
+
+    #[test]
+    fn symbols_inside_words_read_as_letters() {
+        assert_eq!(
+            symbols_folded("the pr!me m!n!ster lost the p@rliament v0te, Micro$oft said"),
+            (
+                "the prime minister lost the parliament vote, microsoft said".into(),
+                9
+            )
+        );
+        assert_eq!(symbols_folded("m!n1st3r").0, "minister");
+        // E-mail addresses, prices, handles, exclamations: no letter on both sides, or a domain.
+        for s in [
+            "write to press@gov.uk now",
+            "costs $5 or 5$",
+            "ask @parliament",
+            "Yahoo! great!! wow!",
+            "a@b",
+        ] {
+            let n = Normalizer::new().normalize(s);
+            let expected = if s == "a@b" {
+                "aab".to_string()
+            } else {
+                n.text.clone()
+            };
+            assert_eq!(symbols_folded(s).0, expected, "{s}");
+        }
     }
 
     #[test]

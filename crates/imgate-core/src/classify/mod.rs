@@ -302,6 +302,7 @@ pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     inword::remove_inserted_symbols(n);
     spaced::join_spaced_letters(n, text);
     urls::blank_urls(n);
+    leet::fold_leet_symbols(n);
     leet::fold_leet_digits(n);
 }
 

@@ -276,9 +276,57 @@ pub fn fold_confusable(c: char, out: &mut Vec<char>) {
     }
 }
 
+/// The Latin letter a letter-like symbol shows, for the ones neither NFKC nor the confusables table reads as
+/// letters: small capitals (`ᴍɪɴɪꜱᴛᴇʀ`), negative circled and squared capitals (`🅼🅸🅽`) and regional indicator
+/// symbols (`🇲🇮🇳`; a flag pair reads as its country code, `🇨🇳` as `cn`).
+pub fn letter_shown_by(c: char) -> Option<char> {
+    const SMALL_CAPITALS: [(char, char); 25] = [
+        ('\u{1D00}', 'a'),
+        ('\u{0299}', 'b'),
+        ('\u{1D04}', 'c'),
+        ('\u{1D05}', 'd'),
+        ('\u{1D07}', 'e'),
+        ('\u{A730}', 'f'),
+        ('\u{0262}', 'g'),
+        ('\u{029C}', 'h'),
+        ('\u{026A}', 'i'),
+        ('\u{1D0A}', 'j'),
+        ('\u{1D0B}', 'k'),
+        ('\u{029F}', 'l'),
+        ('\u{1D0D}', 'm'),
+        ('\u{0274}', 'n'),
+        ('\u{1D0F}', 'o'),
+        ('\u{1D18}', 'p'),
+        ('\u{A7AF}', 'q'),
+        ('\u{0280}', 'r'),
+        ('\u{A731}', 's'),
+        ('\u{1D1B}', 't'),
+        ('\u{1D1C}', 'u'),
+        ('\u{1D20}', 'v'),
+        ('\u{1D21}', 'w'),
+        ('\u{028F}', 'y'),
+        ('\u{1D22}', 'z'),
+    ];
+    let cp = c as u32;
+    let from = |first: u32| char::from_u32(u32::from(b'a') + cp - first);
+    match cp {
+        0x1F150..=0x1F169 => from(0x1F150),
+        0x1F170..=0x1F189 => from(0x1F170),
+        0x1F1E6..=0x1F1FF => from(0x1F1E6),
+        _ => SMALL_CAPITALS
+            .iter()
+            .find(|(small, _)| *small == c)
+            .map(|&(_, letter)| letter),
+    }
+}
+
 /// Full per-character pipeline (slow path; used to fill the table and for characters outside the BMP).
 fn fold_char(c: char, out: &mut String) {
     if is_default_ignorable(c) {
+        return;
+    }
+    if let Some(letter) = letter_shown_by(c) {
+        out.push(letter);
         return;
     }
     let mut a = Vec::with_capacity(4);
@@ -1250,6 +1298,19 @@ mod tests {
         assert_eq!(n("\u{0435}l\u{0435}ctі\u{043E}n"), "election");
         assert_eq!(n("g\u{03BF}vernment"), "government");
         assert_eq!(n("0 1"), "0 1");
+    }
+
+    #[test]
+    fn letter_like_symbols_read_as_letters() {
+        assert_eq!(n("ᴛʜᴇ ᴘʀɪᴍᴇ ᴍɪɴɪꜱᴛᴇʀ"), "the prime minister");
+        assert_eq!(
+            n("\u{1F17C}\u{1F178}\u{1F17D} \u{1F15C}\u{1F158}"),
+            "min mi"
+        );
+        assert_eq!(n("\u{1F1F2}\u{1F1EE}\u{1F1F3}"), "min");
+        assert_eq!(n("\u{1F1E8}\u{1F1F3} 外交部"), "cn 外交部");
+        // Other emoji and symbols are no letters.
+        assert_eq!(n("vote 😀 ★"), "vote 😀 ★");
     }
 
     #[test]

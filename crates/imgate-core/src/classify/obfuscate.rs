@@ -76,8 +76,36 @@ fn leet(word: &str) -> Option<String> {
     (out != word && letters >= super::leet::MIN_LETTERS).then_some(out)
 }
 
+/// `word` with symbols for some of its inner letters (`p@rli@ment`, `m!n!$ter`): `a`, `i` and `s` with a letter
+/// on both sides, never two in a row (a symbol next to a symbol has no letter on that side).
+fn symbol_leet(word: &str) -> Option<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len());
+    let mut replaced_last = false;
+    for (k, &c) in chars.iter().enumerate() {
+        let inner = k > 0 && k + 1 < chars.len();
+        let symbol = match c {
+            'a' => Some('@'),
+            'i' => Some('!'),
+            's' => Some('$'),
+            _ => None,
+        };
+        match symbol {
+            Some(sym) if inner && !replaced_last => {
+                out.push(sym);
+                replaced_last = true;
+            }
+            _ => {
+                out.push(c);
+                replaced_last = false;
+            }
+        }
+    }
+    (out != word).then_some(out)
+}
+
 /// Spells out some English words letter by letter (one word in eight of four letters or more), writes some
-/// others in leetspeak (one in eight) and puts a symbol inside some others (one in eight). With a space between the letters, the words around get a wider gap, as a
+/// others in leetspeak (one in eight; digits or symbols for letters) and puts a symbol inside some others (one in eight). With a space between the letters, the words around get a wider gap, as a
 /// writer would leave to keep them readable.
 fn spell_out_words(text: &str, rng: &mut Rng) -> String {
     let mut out = String::with_capacity(text.len() * 2);
@@ -98,7 +126,13 @@ fn spell_out_words(text: &str, rng: &mut Rng) -> String {
             out.push_str(wide);
         } else if let Some(l) =
             (word.len() >= 4 && word.bytes().all(|b| b.is_ascii_alphabetic()) && rng.chance(12))
-                .then(|| leet(word))
+                .then(|| {
+                    if rng.chance(50) {
+                        symbol_leet(word)
+                    } else {
+                        leet(word)
+                    }
+                })
                 .flatten()
         {
             out.push_str(&l);
