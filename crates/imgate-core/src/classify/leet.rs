@@ -80,7 +80,6 @@ fn first_digit_by_a_letter(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// Folds the digits of leetspeak words in `n.text` to letters. Returns whether anything changed.
 /// The letter a symbol stands for inside a word (`st@te`, `m!n!ster`, `mini$ter`), if any.
 fn letter_for_symbol(symbol: u8) -> Option<u8> {
     match symbol {
@@ -118,54 +117,60 @@ pub fn fold_leet_symbols(n: &mut Normalized) -> bool {
     if at.is_empty() {
         return false;
     }
-    let mut text = std::mem::take(&mut n.text).into_bytes();
-    for &i in &at {
-        if let Some(b) = text.get_mut(i) {
-            *b = letter_for_symbol(*b).unwrap_or(*b);
+    rewrite_ascii(n, |text| {
+        for &i in &at {
+            if let Some(b) = text.get_mut(i) {
+                *b = letter_for_symbol(*b).unwrap_or(*b);
+            }
         }
-    }
+    });
     n.latin_words = n.latin_words.saturating_sub(at.len() as u32);
-    // Only ASCII symbols were replaced by ASCII letters, so the bytes are still UTF-8.
-    n.text = String::from_utf8(text)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     true
 }
 
+/// Lets `edit` replace ASCII bytes of `n.text` with ASCII bytes in place (same length, so the map back to the
+/// original text stays valid, and the bytes stay UTF-8).
+fn rewrite_ascii(n: &mut Normalized, edit: impl FnOnce(&mut [u8])) {
+    let mut text = std::mem::take(&mut n.text).into_bytes();
+    edit(&mut text);
+    n.text = String::from_utf8(text)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
+/// Folds the digits of leetspeak words in `n.text` to letters. Returns whether anything changed.
 pub fn fold_leet_digits(n: &mut Normalized) -> bool {
     // Most texts have no digit next to a letter: find one before touching anything.
     let Some(first) = first_digit_by_a_letter(n.text.as_bytes()) else {
         return false;
     };
-    let mut text = std::mem::take(&mut n.text).into_bytes();
     let mut changed = false;
-    // Start at the beginning of the run holding the first letter-digit pair.
-    let mut i = first;
-    while i > 0 && text[i - 1].is_ascii_alphanumeric() {
-        i -= 1;
-    }
-    while i < text.len() {
-        if !text[i].is_ascii_alphanumeric() {
-            i += 1;
-            continue;
+    rewrite_ascii(n, |text| {
+        // Start at the beginning of the run holding the first letter-digit pair.
+        let mut i = first;
+        while i > 0 && text[i - 1].is_ascii_alphanumeric() {
+            i -= 1;
         }
-        let start = i;
-        while i < text.len() && text[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if let Some(run) = text.get_mut(start..i) {
-            if folds(run) {
-                for b in run.iter_mut() {
-                    if let Some(l) = letter_for(*b) {
-                        *b = l;
+        while i < text.len() {
+            if !text[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < text.len() && text[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if let Some(run) = text.get_mut(start..i) {
+                if folds(run) {
+                    for b in run.iter_mut() {
+                        if let Some(l) = letter_for(*b) {
+                            *b = l;
+                        }
                     }
+                    changed = true;
                 }
-                changed = true;
             }
         }
-    }
-    // Only ASCII digits were replaced by ASCII letters, so the bytes are still UTF-8.
-    n.text = String::from_utf8(text)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    });
     changed
 }
 
