@@ -538,3 +538,82 @@ fn chunked_and_http10_posts_arrive_byte_for_byte() {
     );
     assert_eq!(h.upstream_requests(1)[0]["body"], body.as_str());
 }
+
+/// A client may send its next requests before reading the answers (HTTP/1.1 pipelining):
+/// each is decided on its own, answered in order, and a blocked post never reaches the
+/// upstream. Without pingora's pipelining switch the gateway answered the first and
+/// closed the connection, dropping the rest.
+#[test]
+fn pipelined_requests_are_answered_in_order_each_under_its_own_rule() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let auth = format!("Bearer {alice}");
+    let json_post = |text: &str| {
+        request(
+            "POST",
+            "/api/v1/posts",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", auth.as_str()),
+            ],
+            json!({ "content": text }).to_string().as_bytes(),
+        )
+    };
+    let sports = json_post(SPORTS_EN);
+    let political = json_post(POLITICAL_ZH);
+    let chunked = common::http::chunked_request(
+        "POST",
+        "/api/v1/posts",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", auth.as_str()),
+        ],
+        &[
+            br#"{"content":"#,
+            json!(TECH_ZH).to_string().as_bytes(),
+            b"}",
+        ],
+    );
+    let session = request("GET", "/api/v1/session", &[("Authorization", &auth)], b"");
+    let timeline = request("GET", "/api/v1/timeline?limit=5", &[], b"");
+    let denied = request("GET", "/__demo/stats", &[], b"");
+    let exchanges: [(&[u8], u16); 6] = [
+        (&session, 200),
+        (&sports, 201),
+        (&political, 403),
+        (&timeline, 200),
+        (&denied, 403),
+        (&chunked, 201),
+    ];
+    let before = posts_seen(&h);
+    let mut connection = common::http::Connection::open(h.gateway);
+    connection.send(
+        &exchanges
+            .iter()
+            .flat_map(|(r, _)| r.iter().copied())
+            .collect::<Vec<u8>>(),
+    );
+    let answers: Vec<RawResponse> = exchanges
+        .iter()
+        .map(|_| connection.read_response(false))
+        .collect();
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, exchanges.map(|(_, s)| s));
+    assert_eq!(answers[0].json()["username"], "alice");
+    assert_eq!(answers[2].code(), "publish.not_approved");
+    assert_eq!(answers[4].code(), "route.denied");
+    // The timeline was marked: every author carries the marker.
+    let posts = answers[3].json()["posts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!posts.is_empty());
+    assert!(posts
+        .iter()
+        .all(|p| p["author"]["verified_publisher"].is_boolean()));
+    // Two posts went upstream (sports and the chunked one); the political one did not.
+    assert_eq!(posts_seen(&h), before + 2);
+    // And the connection is still usable afterwards.
+    connection.send(&session);
+    assert_eq!(connection.read_response(false).status, 200);
+}
