@@ -241,6 +241,12 @@ fn check_reports_bad_types_and_values_with_line_and_column() {
     let (code, err) = check_text(&format!("{MINIMAL}[server]\nmark_exchange = \"both\"\n"));
     assert_eq!(code, 2);
     assert!(err.contains("imgate.toml:6:17:"), "{err}");
+    let (code, err) = check_text(&format!("{MINIMAL}[gateway]\nbody_timeout = \"0s\"\n"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:6:16:") && err.contains("body_timeout"),
+        "{err}"
+    );
 }
 
 #[test]

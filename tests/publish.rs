@@ -617,3 +617,46 @@ fn pipelined_requests_are_answered_in_order_each_under_its_own_rule() {
     connection.send(&session);
     assert_eq!(connection.read_response(false).status, 200);
 }
+
+/// A body that trickles in is cut off at `[gateway] body_timeout` with a 408, whether it
+/// stalls or keeps sending a byte now and then (each read alone would be in time), and
+/// nothing of it reaches the upstream.
+#[test]
+fn a_body_slower_than_body_timeout_is_refused_with_408() {
+    let h = Harness::start_with(|t| {
+        *t = t.replace("body_timeout = \"15s\"", "body_timeout = \"1s\"");
+    });
+    let alice = login(&h, "alice");
+    let body = json!({ "content": SPORTS_EN }).to_string();
+    let head = format!(
+        "POST /api/v1/posts HTTP/1.1\r\nHost: gateway.test\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {alice}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let before = posts_seen(&h);
+    for trickle in [false, true] {
+        let mut connection = common::http::Connection::open(h.gateway);
+        connection.send(head.as_bytes());
+        connection.send(&body.as_bytes()[..10]);
+        if trickle {
+            // A byte every 200 ms: each read is quick, the whole body is not. Writing
+            // stops once the gateway has answered (it closes the connection then).
+            for byte in &body.as_bytes()[10..] {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                if connection.answered() {
+                    break;
+                }
+                connection.send(&[*byte]);
+            }
+        }
+        let answer = connection.read_response(false);
+        assert_eq!(answer.status, 408, "{}", answer.text());
+        assert_eq!(answer.code(), "body.timeout");
+        assert!(answer.text().contains("within 1s"), "{}", answer.text());
+        assert_eq!(answer.header("connection"), Some("close"));
+    }
+    assert_eq!(posts_seen(&h), before);
+    // The same body sent at once is fine.
+    let sent = post(&h, Some(&alice), &json!({ "content": SPORTS_EN }));
+    assert_eq!(sent.status, 201, "{}", sent.text());
+}

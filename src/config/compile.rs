@@ -111,6 +111,9 @@ pub struct Policy {
     pub routes: RouteTable<RouteRules>,
     pub default_action: Action,
     pub max_body: usize,
+    /// Deadline for receiving a whole inspected body (a trickled body ties up a
+    /// connection and a task per client otherwise: pingora only times single reads).
+    pub body_timeout: Duration,
     pub method_override: MethodOverridePolicy,
     pub envelope: EnvelopeSpec,
     /// The restricted-category classifier (empty when no category is defined).
@@ -283,6 +286,14 @@ pub(super) fn compile(
         ));
     }
 
+    let body_timeout = raw.gateway.body_timeout.get_ref().0;
+    if body_timeout.is_zero() {
+        return Err(at(
+            raw.gateway.body_timeout.span(),
+            "`body_timeout` must be longer than zero".to_owned(),
+        ));
+    }
+
     let write_buffer = raw.listen.write_buffer.get_ref().0;
     if !(1..=MAX_WRITE_BUFFER).contains(&write_buffer) {
         return Err(at(
@@ -374,6 +385,7 @@ pub(super) fn compile(
         routes,
         default_action: raw.gateway.default_action,
         max_body: max_body as usize,
+        body_timeout,
         method_override: raw.gateway.method_override,
         envelope: raw.errors,
         classifier,

@@ -167,6 +167,9 @@ pub struct GatewaySection {
     pub max_body: Spanned<ByteSize>,
     #[serde(default = "defaults::method_override")]
     pub method_override: MethodOverridePolicy,
+    /// Longest time to receive a whole inspected body, from the end of the request head.
+    #[serde(default = "defaults::body_timeout")]
+    pub body_timeout: Spanned<HumanDuration>,
 }
 
 impl Default for GatewaySection {
@@ -175,6 +178,7 @@ impl Default for GatewaySection {
             default_action: defaults::default_action(),
             max_body: defaults::max_body(),
             method_override: defaults::method_override(),
+            body_timeout: defaults::body_timeout(),
         }
     }
 }
@@ -364,6 +368,9 @@ mod defaults {
     }
     pub fn max_body() -> Spanned<ByteSize> {
         Spanned::new(0..0, ByteSize(64 * 1024))
+    }
+    pub fn body_timeout() -> Spanned<HumanDuration> {
+        Spanned::new(0..0, HumanDuration(Duration::from_secs(15)))
     }
     pub fn method_override() -> MethodOverridePolicy {
         MethodOverridePolicy::Reject

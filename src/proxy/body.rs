@@ -8,14 +8,45 @@
 use bytes::{Bytes, BytesMut};
 use imgate_core::decision::Rejection;
 use pingora::proxy::Session;
+use std::time::Duration;
 
-/// Reads the complete request body, at most `limit` bytes.
-pub async fn read_whole(session: &mut Session, limit: usize) -> Result<Bytes, Rejection> {
+/// Reads the complete request body, at most `limit` bytes, within `deadline` of the call.
+///
+/// pingora times each read on its own (60 s), so without a deadline a client trickling a
+/// byte a minute would hold a connection and a task for the life of a 64 KiB body.
+pub async fn read_whole(
+    session: &mut Session,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, Rejection> {
     let declared = declared_length(session)?;
     if declared.is_some_and(|len| len > limit) {
         session.set_keepalive(None);
         return Err(too_large(limit));
     }
+    match tokio::time::timeout(deadline, receive(session, limit, declared)).await {
+        Ok(received) => received,
+        Err(_) => {
+            // The rest of the body may still be on its way: the stream cannot be reused.
+            session.set_keepalive(None);
+            Err(Rejection::new(
+                408,
+                "body.timeout",
+                format!(
+                    "the request body did not arrive within {}; send the whole body without pausing",
+                    humantime::format_duration(deadline)
+                ),
+            ))
+        }
+    }
+}
+
+/// Answers `Expect: 100-continue` and reads the body into one buffer.
+async fn receive(
+    session: &mut Session,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<Bytes, Rejection> {
     answer_expect_continue(session).await?;
     session.as_mut().enable_retry_buffering();
     let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));

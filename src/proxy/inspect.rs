@@ -54,7 +54,7 @@ pub async fn inspect_request(
     }
     let encoding = content_encoding(session, rules.decode)?;
     check_media_type(session, kind)?;
-    let received = body::read_whole(session, policy.max_body).await?;
+    let received = body::read_whole(session, policy.max_body, policy.body_timeout).await?;
     inspection.body_bytes = Some(received.len());
     inspection.forward_body = Some(received.clone());
     let raw = match (encoding, rules.decode) {

@@ -65,6 +65,18 @@ impl Connection {
             .expect("write request");
     }
 
+    /// Whether an answer has started to arrive (without waiting or consuming it).
+    pub fn answered(&mut self) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return true;
+        }
+        let stream = self.reader.get_mut();
+        stream.set_nonblocking(true).expect("nonblocking");
+        let peeked = stream.peek(&mut [0u8; 1]);
+        stream.set_nonblocking(false).expect("blocking");
+        matches!(peeked, Ok(n) if n > 0)
+    }
+
     /// Reads one response; `head_request` means no body follows.
     pub fn read_response(&mut self, head_request: bool) -> RawResponse {
         let mut line = String::new();
