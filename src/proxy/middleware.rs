@@ -35,6 +35,11 @@ pub const METHOD_OVERRIDE_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("x-http-method"),
 ];
 
+/// The correlation header: kept from the client when plain, made otherwise, sent upstream
+/// and back.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
 /// The embeddable gateway: holds the live policy and applies it.
 #[derive(Clone)]
 pub struct Imgate {
@@ -485,7 +490,7 @@ impl Imgate {
         upstream_request.insert_header("x-request-id", ctx.request_id.as_str())?;
         if let Some(addr) = session.client_addr().and_then(|a| a.as_inet()) {
             let ip = ip_text(addr.ip());
-            let forwarded = match upstream_request.headers.get("x-forwarded-for") {
+            let forwarded = match upstream_request.headers.get(X_FORWARDED_FOR) {
                 Some(existing) => format!("{}, {ip}", String::from_utf8_lossy(existing.as_bytes())),
                 None => ip,
             };
@@ -757,7 +762,7 @@ fn non_canonical(path: &str, what: &str) -> Rejection {
 /// id that holds something shaped like an ID or phone number is replaced too: the id is
 /// logged, audited and echoed as it is.
 fn request_id(header: &RequestHeader) -> String {
-    if let Some(value) = header.headers.get("x-request-id") {
+    if let Some(value) = header.headers.get(X_REQUEST_ID) {
         let bytes = value.as_bytes();
         let plain = bytes
             .iter()
