@@ -80,6 +80,30 @@ fn passthrough_serves_the_demo_api_and_keeps_connections_alive() {
     );
 }
 
+/// pingora keeps an idle HTTP/1.1 connection open forever; the gateway closes it after
+/// `[listen] idle_timeout`, counted from the last answer, and a client asking for a longer
+/// `Keep-Alive: timeout=` does not get it.
+#[test]
+fn idle_client_connections_close_after_idle_timeout_and_busy_ones_stay() {
+    let h = Harness::start_with(|t| {
+        *t = t.replacen("idle_timeout = \"60s\"", "idle_timeout = \"2s\"", 1)
+    });
+    let mut conn = Connection::open(h.gateway);
+    // Busy: six requests 600 ms apart span longer than the timeout on one connection.
+    for _ in 0..6 {
+        conn.send(&request(
+            "GET",
+            "/api/v1/accounts/u-alice",
+            &[("Keep-Alive", "timeout=300")],
+            b"",
+        ));
+        assert_eq!(conn.read_response(false).status, 200);
+        std::thread::sleep(std::time::Duration::from_millis(600));
+    }
+    // Idle: the gateway closes it.
+    assert!(conn.closed_within(std::time::Duration::from_secs(10)));
+}
+
 #[test]
 fn deny_routes_answer_403_json_for_every_spelling_and_never_reach_the_upstream() {
     let h = Harness::start();
@@ -241,6 +265,13 @@ fn check_reports_bad_types_and_values_with_line_and_column() {
     let (code, err) = check_text(&format!("{MINIMAL}[server]\nmark_exchange = \"both\"\n"));
     assert_eq!(code, 2);
     assert!(err.contains("imgate.toml:6:17:"), "{err}");
+    let (code, err) =
+        check_text(&MINIMAL.replace("[upstream]", "idle_timeout = \"1500ms\"\n[upstream]"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("imgate.toml:3:16:") && err.contains("whole number of seconds"),
+        "{err}"
+    );
     let (code, err) = check_text(&format!("{MINIMAL}[gateway]\nbody_timeout = \"0s\"\n"));
     assert_eq!(code, 2);
     assert!(

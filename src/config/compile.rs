@@ -40,6 +40,9 @@ pub struct ServerSettings {
     pub h2c: bool,
     /// Bytes of the per-connection write buffer towards clients.
     pub write_buffer: usize,
+    /// Idle time after which a kept-alive client connection is closed (whole seconds:
+    /// pingora's keep-alive timeouts are).
+    pub client_idle_timeout: Duration,
     pub upstream: UpstreamSettings,
     pub threads: usize,
     pub grace_period: Duration,
@@ -304,6 +307,17 @@ pub(super) fn compile(
         ));
     }
 
+    let client_idle_timeout = raw.listen.idle_timeout.get_ref().0;
+    if client_idle_timeout < Duration::from_secs(1) || client_idle_timeout.subsec_nanos() != 0 {
+        return Err(at(
+            raw.listen.idle_timeout.span(),
+            format!(
+                "`idle_timeout` must be a whole number of seconds, at least 1s (pingora's keep-alive timeouts count seconds); got {}",
+                humantime::format_duration(client_idle_timeout)
+            ),
+        ));
+    }
+
     // Keys and shared data for the rules.
     let register_context = RegisterContext {
         hmac_key: load_hmac_key(&raw.pii, base, &at)?,
@@ -397,6 +411,7 @@ pub(super) fn compile(
         tls,
         h2c: raw.listen.h2c,
         write_buffer: write_buffer as usize,
+        client_idle_timeout,
         upstream,
         threads: raw.server.threads,
         grace_period: raw.server.grace_period.0,

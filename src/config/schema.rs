@@ -66,6 +66,9 @@ pub struct ListenSection {
     /// leaves in one send; pingora's default is one packet (1460 bytes).
     #[serde(default = "defaults::write_buffer")]
     pub write_buffer: Spanned<ByteSize>,
+    /// How long an idle client connection is kept open between requests.
+    #[serde(default = "defaults::client_idle_timeout")]
+    pub idle_timeout: Spanned<HumanDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -368,6 +371,9 @@ mod defaults {
     }
     pub fn max_body() -> Spanned<ByteSize> {
         Spanned::new(0..0, ByteSize(64 * 1024))
+    }
+    pub fn client_idle_timeout() -> Spanned<HumanDuration> {
+        Spanned::new(0..0, HumanDuration(Duration::from_secs(60)))
     }
     pub fn body_timeout() -> Spanned<HumanDuration> {
         Spanned::new(0..0, HumanDuration(Duration::from_secs(15)))

@@ -164,15 +164,19 @@ pub fn build(
     }
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
-        Gateway { imgate, upstreams },
+        Gateway {
+            imgate,
+            upstreams,
+            client_idle_secs: settings.client_idle_timeout.as_secs(),
+        },
         "imgate",
     );
-    if settings.h2c {
-        let mut options = HttpServerOptions::default();
-        options.h2c = true;
-        if let Some(app) = service.app_logic_mut() {
-            app.server_options = Some(options);
-        }
+    let mut options = HttpServerOptions::default();
+    options.h2c = settings.h2c;
+    // HTTP/2 connections (h2c, or TLS with ALPN) idle out like HTTP/1.1 ones.
+    options.h2_idle_timeout = Some(settings.client_idle_timeout);
+    if let Some(app) = service.app_logic_mut() {
+        app.server_options = Some(options);
     }
     // The write buffer lets a response's header and body leave in one send (marked
     // responses are answered whole, with a Content-Length).

@@ -14,6 +14,31 @@ use std::time::Duration;
 pub struct Gateway {
     pub imgate: Imgate,
     pub upstreams: Upstreams,
+    /// Seconds an idle HTTP/1.1 client connection is kept between requests.
+    pub client_idle_secs: u64,
+}
+
+impl Gateway {
+    /// Connection handling of the shipped server, set on each HTTP/1 request before the
+    /// policy runs (an embedder decides these for its own server).
+    ///
+    /// - Pipelining: a client may send its next requests before this one is answered (RFC
+    ///   9112 §9.3.2). pingora answers them in order when asked to; otherwise it answers
+    ///   this one and closes the connection, dropping what the client already sent.
+    /// - Idle keep-alive: pingora keeps an HTTP/1.1 connection open for as long as the
+    ///   client likes (each holds a socket, a task and its write buffer); a client's own
+    ///   `Keep-Alive: timeout=` may only shorten the configured time.
+    fn manage_connection(&self, session: &mut Session) {
+        let downstream = session.as_downstream_mut();
+        downstream.set_pipelining_enabled(true);
+        match downstream.get_keepalive() {
+            // Some(0) is pingora's "no timeout"; None means the connection closes anyway.
+            Some(secs) if secs == 0 || secs > self.client_idle_secs => {
+                downstream.set_keepalive(Some(self.client_idle_secs));
+            }
+            _ => {}
+        }
+    }
 }
 
 #[async_trait]
@@ -25,6 +50,7 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut ImgateCtx) -> Result<bool> {
+        self.manage_connection(session);
         if self.imgate.request_filter(session, ctx).await? {
             return Ok(true);
         }

@@ -160,10 +160,6 @@ impl Imgate {
     /// Decides the request. Returns `Ok(true)` when the gateway has answered it (a
     /// rejection), `Ok(false)` when it may go upstream.
     pub async fn request_filter(&self, session: &mut Session, ctx: &mut ImgateCtx) -> Result<bool> {
-        // HTTP/1.1 clients may send the next request before this one is answered (RFC 9112
-        // §9.3.2). pingora answers them in order when asked to; otherwise it answers this
-        // one and closes the connection, dropping what the client already sent.
-        session.as_downstream_mut().set_pipelining_enabled(true);
         let policy = self.policy.load_full();
         ctx.request_id = request_id(session.req_header());
         ctx.policy = Some(policy.clone());

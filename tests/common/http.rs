@@ -65,6 +65,16 @@ impl Connection {
             .expect("write request");
     }
 
+    /// Whether the peer closes the connection within `wait` (with nothing more to read).
+    pub fn closed_within(&mut self, wait: Duration) -> bool {
+        self.reader
+            .get_mut()
+            .set_read_timeout(Some(wait))
+            .expect("timeout");
+        let mut byte = [0u8; 1];
+        matches!(self.reader.read(&mut byte), Ok(0))
+    }
+
     /// Whether an answer has started to arrive (without waiting or consuming it).
     pub fn answered(&mut self) -> bool {
         if !self.reader.buffer().is_empty() {
