@@ -104,6 +104,49 @@ fn idle_client_connections_close_after_idle_timeout_and_busy_ones_stay() {
     assert!(conn.closed_within(std::time::Duration::from_secs(10)));
 }
 
+/// HTTP/2 connections idle out too (pingora's `h2_idle_timeout`): after a clean handshake
+/// the gateway closes the idle connection (without a GOAWAY, or with NO_ERROR).
+#[test]
+fn idle_http2_connections_are_closed() {
+    use std::io::{Read, Write};
+    let h = Harness::start_with(|t| {
+        *t = t.replacen("idle_timeout = \"60s\"", "idle_timeout = \"2s\"", 1);
+    });
+    let mut stream = std::net::TcpStream::connect(h.gateway).expect("connect");
+    // The client preface and an empty SETTINGS frame: a valid, idle HTTP/2 connection.
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .expect("preface");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let mut received = Vec::new();
+    stream
+        .read_to_end(&mut received)
+        .expect("the gateway closes the idle connection");
+    // Walk the frames: 9-byte headers (24-bit length, type, flags, stream id).
+    let (mut settings_acked, mut goaway_errors) = (false, Vec::new());
+    let mut at = 0;
+    while let Some(header) = received.get(at..at + 9) {
+        let len =
+            usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+        match (header[3], header[4]) {
+            // SETTINGS with the ACK flag: our settings were accepted.
+            (0x4, 0x1) => settings_acked = true,
+            // GOAWAY payload: last stream id (4 bytes), then the error code (4 bytes).
+            (0x7, _) => goaway_errors.extend(
+                received
+                    .get(at + 13..at + 17)
+                    .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
+            ),
+            _ => {}
+        }
+        at += 9 + len;
+    }
+    assert!(settings_acked, "frames: {received:02x?}");
+    assert!(goaway_errors.iter().all(|&e| e == 0), "{goaway_errors:?}");
+}
+
 #[test]
 fn deny_routes_answer_403_json_for_every_spelling_and_never_reach_the_upstream() {
     let h = Harness::start();
