@@ -281,46 +281,52 @@ fn check_reports_unknown_keys_with_line_and_column() {
 fn check_reports_bad_types_and_values_with_line_and_column() {
     let (code, err) = check_text(&format!("{MINIMAL}[upstream.x]\n"));
     assert_eq!(code, 2, "{err}");
-    let (code, err) =
-        check_text("[listen]\naddress = 8080\n[upstream]\naddresses = [\"127.0.0.1:8081\"]\n");
-    assert_eq!(code, 2);
-    assert!(err.contains("imgate.toml:2:11:"), "{err}");
-    let (code, err) =
-        check_text(&MINIMAL.replace("addresses = [", "connect_timeout = \"soon\"\naddresses = ["));
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("imgate.toml:4:19:") && err.contains("invalid duration"),
-        "{err}"
-    );
-    let (code, err) = check_text(&format!("{MINIMAL}[gateway]\nmax_body = \"1MiB\"\n"));
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("imgate.toml:6:12:") && err.contains("64KiB"),
-        "{err}"
-    );
-    let (code, err) =
-        check_text(&MINIMAL.replace("[upstream]", "write_buffer = \"2MiB\"\n[upstream]"));
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("imgate.toml:3:16:") && err.contains("write_buffer"),
-        "{err}"
-    );
-    let (code, err) = check_text(&format!("{MINIMAL}[server]\nmark_exchange = \"both\"\n"));
-    assert_eq!(code, 2);
-    assert!(err.contains("imgate.toml:6:17:"), "{err}");
-    let (code, err) =
-        check_text(&MINIMAL.replace("[upstream]", "idle_timeout = \"1500ms\"\n[upstream]"));
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("imgate.toml:3:16:") && err.contains("whole number of seconds"),
-        "{err}"
-    );
-    let (code, err) = check_text(&format!("{MINIMAL}[gateway]\nbody_timeout = \"0s\"\n"));
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("imgate.toml:6:16:") && err.contains("body_timeout"),
-        "{err}"
-    );
+    // (config, where the error points, what the message names)
+    let cases = [
+        (
+            "[listen]\naddress = 8080\n[upstream]\naddresses = [\"127.0.0.1:8081\"]\n".to_owned(),
+            "imgate.toml:2:11:",
+            "",
+        ),
+        (
+            MINIMAL.replace("addresses = [", "connect_timeout = \"soon\"\naddresses = ["),
+            "imgate.toml:4:19:",
+            "invalid duration",
+        ),
+        (
+            format!("{MINIMAL}[gateway]\nmax_body = \"1MiB\"\n"),
+            "imgate.toml:6:12:",
+            "64KiB",
+        ),
+        (
+            MINIMAL.replace("[upstream]", "write_buffer = \"2MiB\"\n[upstream]"),
+            "imgate.toml:3:16:",
+            "write_buffer",
+        ),
+        (
+            format!("{MINIMAL}[server]\nmark_exchange = \"both\"\n"),
+            "imgate.toml:6:17:",
+            "",
+        ),
+        (
+            MINIMAL.replace("[upstream]", "idle_timeout = \"1500ms\"\n[upstream]"),
+            "imgate.toml:3:16:",
+            "whole number of seconds",
+        ),
+        (
+            format!("{MINIMAL}[gateway]\nbody_timeout = \"0s\"\n"),
+            "imgate.toml:6:16:",
+            "body_timeout",
+        ),
+    ];
+    for (config, position, names) in cases {
+        let (code, err) = check_text(&config);
+        assert_eq!(code, 2, "{config}");
+        assert!(
+            err.contains(position) && err.contains(names),
+            "{config}\n{err}"
+        );
+    }
 }
 
 #[test]
