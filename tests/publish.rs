@@ -660,3 +660,54 @@ fn a_body_slower_than_body_timeout_is_refused_with_408() {
     let sent = post(&h, Some(&alice), &json!({ "content": SPORTS_EN }));
     assert_eq!(sent.status, 201, "{}", sent.text());
 }
+
+/// The gateway decides a post on its text exactly as the classifier (and so `imgate eval`)
+/// scores that text: the field names of the body are not part of it. They used to be, so
+/// "content" and "title", both model features, moved every post's score.
+#[test]
+fn the_gateway_scores_a_post_exactly_as_the_classifier_scores_its_text() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let config = imgate::config::load(&common::conf_dir().join("imgate.toml")).expect("config");
+    let classifier = &config.policy.classifier;
+    let cases: [(Value, Vec<&str>); 3] = [
+        (json!({"content": SPORTS_EN}), vec![SPORTS_EN]),
+        (
+            json!({"title": "Confidence vote", "content": POLITICAL_EN}),
+            vec!["Confidence vote", POLITICAL_EN],
+        ),
+        (json!({"content": TECH_ZH}), vec![TECH_ZH]),
+    ];
+    for (body, texts) in cases {
+        let answer = post(&h, Some(&alice), &body);
+        let request_id = answer
+            .header("x-request-id")
+            .expect("request id")
+            .to_owned();
+        let expected = classifier.classify(&imgate::core::classify::Document {
+            texts,
+            ..Default::default()
+        });
+        let expected = expected.verdicts[0].score;
+        // The audit line is written by its own thread within a few milliseconds.
+        let mut audited = None;
+        for _ in 0..200 {
+            audited = h
+                .logs()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|l| l["request_id"] == request_id.as_str());
+            if audited.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let audited = audited.expect("an audit line for the post");
+        let score = audited["categories"][0]["score"].as_f64().expect("score");
+        assert!(
+            (score - expected).abs() < 1e-12,
+            "{body}: gateway {score}, classifier {expected}"
+        );
+        assert_eq!(answer.status == 403, expected >= 0.0, "{body}");
+    }
+}

@@ -14,7 +14,7 @@
 //! category_field = "/category"                     # the API's own category field, if any
 //! author_field = "/author_id"                      # optional: must equal the authenticated account
 //! restricted = ["political_news"]                  # categories that need approval
-//! scan_unlisted = true                             # also classify every other string in the body
+//! scan_unlisted = true                             # also classify every other string in the body (and keys that read as text)
 //! ```
 
 use crate::classify::{Classification, Document};
@@ -384,7 +384,23 @@ fn push_index_segment(path: &mut String, index: usize) {
     let _ = write!(path, "/{index}");
 }
 
-/// Every string (and object key) not under a listed path.
+/// Keys of at most this many bytes that look like identifiers are field names, not text.
+const FIELD_NAME_MAX: usize = 32;
+
+/// Whether an object key reads as text a client may show (and so is classified), rather
+/// than as a field name: field names such as `content`, `created_at` or `authorId` are the
+/// API's vocabulary, in every body, and classifying them would shift every post's score
+/// (the words "content" and "title" are model features). A key with spaces, CJK or
+/// other non-identifier characters, or a long one, is text.
+fn key_is_text(key: &str) -> bool {
+    key.len() > FIELD_NAME_MAX
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'$' | b'@'))
+}
+
+/// Every string not under a listed path, and every object key that reads as text
+/// ([`key_is_text`]) and does not name a listed member.
 fn collect_unlisted<'a>(
     value: &'a Value,
     path: &mut String,
@@ -406,8 +422,10 @@ fn collect_unlisted<'a>(
         }
         Value::Object(map) => {
             for (k, v) in map {
-                out.push(k);
                 push_key_segment(path, k);
+                if key_is_text(k) && !listed.iter().any(|l| l == path) {
+                    out.push(k);
+                }
                 collect_unlisted(v, path, listed, out);
                 path.truncate(len);
             }
@@ -492,6 +510,53 @@ mod tests {
             1,
             "listed text is not scanned twice"
         );
+    }
+
+    /// Field names are not text: a post is classified on what it says, whatever the
+    /// API calls its fields. Keys that read as text (spaces, CJK, long) still are.
+    #[test]
+    fn field_names_are_not_classified_but_text_in_keys_is() {
+        let mut s = spec();
+        s.scan_unlisted = true;
+        let body = json!({
+            "title": "t", "content": "c", "category": "sports",
+            "reprint": {"url": "https://example.com/a", "source": "s"},
+            "meta": {"created_at": "2026", "clientVersion": "1.2"},
+            "外交部发言人答记者问": 1,
+            "the prime minister resigned": true,
+            "a_very_long_identifier_shaped_key_of_41_bytes": 0,
+        });
+        let e = rule(&s).extract(&body).unwrap();
+        for name in [
+            "title",
+            "content",
+            "category",
+            "reprint",
+            "url",
+            "source",
+            "meta",
+            "created_at",
+            "clientVersion",
+        ] {
+            assert!(!e.texts.contains(&name), "{name} in {:?}", e.texts);
+        }
+        for text in [
+            "t",
+            "c",
+            "sports",
+            "s",
+            "2026",
+            "1.2",
+            "外交部发言人答记者问",
+            "the prime minister resigned",
+            "a_very_long_identifier_shaped_key_of_41_bytes",
+        ] {
+            assert!(e.texts.contains(&text), "{text} not in {:?}", e.texts);
+        }
+        // A body of listed fields only is exactly its texts.
+        let listed_only = json!({"title": "t", "content": "c"});
+        let e = rule(&s).extract(&listed_only).unwrap();
+        assert_eq!(e.texts, ["t", "c"]);
     }
 
     #[test]
