@@ -711,3 +711,39 @@ fn the_gateway_scores_a_post_exactly_as_the_classifier_scores_its_text() {
         assert_eq!(answer.status == 403, expected >= 0.0, "{body}");
     }
 }
+
+/// Text in fields the client does not show cannot dilute what the post shows: unlisted
+/// strings are classified on their own as well as with the listed texts. A political post
+/// with a sports report hidden in `meta.notes` used to pass (201).
+#[test]
+fn padding_in_unlisted_fields_does_not_dilute_the_post() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let padding = [
+        "The home side scored twice in the second half to win the cup final.",
+        "The striker was named player of the match after a superb volley.",
+        "Fans sang throughout the ninety minutes despite the rain.",
+        "The goalkeeper made three fine saves to keep a clean sheet.",
+        "The coach praised his young squad for their fitness and spirit.",
+        "Tickets for the next home game sold out within an hour.",
+        "The midfielder limped off with a hamstring injury before half time.",
+        "The referee showed four yellow cards in a bad-tempered derby.",
+    ]
+    .join(" ");
+    let before = posts_seen(&h);
+    let padded = post(
+        &h,
+        Some(&alice),
+        &json!({"content": POLITICAL_EN, "meta": {"notes": padding}}),
+    );
+    assert_eq!(padded.status, 403, "{}", padded.text());
+    assert_eq!(padded.code(), "publish.not_approved");
+    assert_eq!(posts_seen(&h), before);
+    // The same hidden notes beside an ordinary post change nothing.
+    let ordinary = post(
+        &h,
+        Some(&alice),
+        &json!({"content": TECH_ZH, "meta": {"notes": padding}}),
+    );
+    assert_eq!(ordinary.status, 201, "{}", ordinary.text());
+}

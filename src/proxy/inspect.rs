@@ -128,7 +128,7 @@ async fn decide_publish(
 ) -> Result<(), Rejection> {
     let extracted = rule.extract(body)?;
     rule.check_author(&extracted, account)?;
-    let classification = policy.classifier.classify(&extracted.document());
+    let classification = extracted.classify(&policy.classifier);
     let restricted: Vec<String> = rule
         .restricted_matches(&classification)
         .into_iter()

@@ -17,7 +17,7 @@
 //! scan_unlisted = true                             # also classify every other string in the body (and keys that read as text)
 //! ```
 
-use crate::classify::{Classification, Document};
+use crate::classify::{Classification, Classifier, Document};
 use crate::decision::Rejection;
 use serde::Deserialize;
 use serde_json::Value;
@@ -169,13 +169,17 @@ pub struct PublishRule {
 /// What a post says, borrowed from its parsed body.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extracted<'a> {
+    /// The listed texts and source fields: what the post shows.
     pub texts: Vec<&'a str>,
+    /// Every other string of the body, and keys that read as text (`scan_unlisted`).
+    pub unlisted: Vec<&'a str>,
     pub sources: Vec<&'a str>,
     pub declared_category: Option<&'a str>,
     pub author: Option<&'a str>,
 }
 
 impl Extracted<'_> {
+    /// The post as its listed fields show it, with its sources and declared category.
     pub fn document(&self) -> Document<'_> {
         Document {
             texts: self.texts.clone(),
@@ -183,6 +187,43 @@ impl Extracted<'_> {
             declared_category: self.declared_category,
         }
     }
+
+    /// Classifies the post. Unlisted strings are read twice more: on their own, so that
+    /// text in fields the client does not show (or padding there) cannot dilute what the
+    /// post shows, and together with the listed texts, so that evidence split between the
+    /// two still counts. A category matches when any reading does; the verdict kept is the
+    /// one furthest above (or least below) its threshold.
+    pub fn classify(&self, classifier: &Classifier) -> Classification {
+        let shown = classifier.classify(&self.document());
+        if self.unlisted.is_empty() {
+            return shown;
+        }
+        let alone = classifier.classify(&Document {
+            texts: self.unlisted.clone(),
+            ..Document::default()
+        });
+        let mut everything = self.document();
+        everything.texts.extend(&self.unlisted);
+        let together = classifier.classify(&everything);
+        strongest(shown, [alone, together])
+    }
+}
+
+/// Per category, the verdict with the largest margin over its threshold.
+fn strongest(
+    mut kept: Classification,
+    others: impl IntoIterator<Item = Classification>,
+) -> Classification {
+    for other in others {
+        for (verdict, candidate) in kept.verdicts.iter_mut().zip(other.verdicts) {
+            if candidate.category == verdict.category
+                && candidate.score - candidate.threshold > verdict.score - verdict.threshold
+            {
+                *verdict = candidate;
+            }
+        }
+    }
+    kept
 }
 
 impl PublishRule {
@@ -283,7 +324,7 @@ impl PublishRule {
         }
         if self.scan_unlisted {
             let mut path = String::new();
-            collect_unlisted(body, &mut path, &listed, &mut extracted.texts);
+            collect_unlisted(body, &mut path, &listed, &mut extracted.unlisted);
         }
         Ok(extracted)
     }
@@ -503,8 +544,8 @@ mod tests {
         let body =
             json!({"attachments": [{"caption": "c1"}, {"caption": "c2"}], "summary": "sneaky"});
         let e = rule(&s).extract(&body).unwrap();
-        assert!(e.texts.starts_with(&["c1", "c2"]));
-        assert!(e.texts.contains(&"sneaky"));
+        assert_eq!(e.texts, ["c1", "c2"]);
+        assert!(e.unlisted.contains(&"sneaky"));
         assert_eq!(
             e.texts.iter().filter(|t| **t == "c1").count(),
             1,
@@ -527,6 +568,7 @@ mod tests {
             "a_very_long_identifier_shaped_key_of_41_bytes": 0,
         });
         let e = rule(&s).extract(&body).unwrap();
+        let read: Vec<&str> = e.texts.iter().chain(&e.unlisted).copied().collect();
         for name in [
             "title",
             "content",
@@ -538,7 +580,7 @@ mod tests {
             "created_at",
             "clientVersion",
         ] {
-            assert!(!e.texts.contains(&name), "{name} in {:?}", e.texts);
+            assert!(!read.contains(&name), "{name} in {read:?}");
         }
         for text in [
             "t",
@@ -551,12 +593,13 @@ mod tests {
             "the prime minister resigned",
             "a_very_long_identifier_shaped_key_of_41_bytes",
         ] {
-            assert!(e.texts.contains(&text), "{text} not in {:?}", e.texts);
+            assert!(read.contains(&text), "{text} not in {read:?}");
         }
         // A body of listed fields only is exactly its texts.
         let listed_only = json!({"title": "t", "content": "c"});
         let e = rule(&s).extract(&listed_only).unwrap();
         assert_eq!(e.texts, ["t", "c"]);
+        assert!(e.unlisted.is_empty());
     }
 
     #[test]
@@ -571,7 +614,7 @@ mod tests {
         assert_eq!(e.texts.iter().filter(|t| **t == "listed").count(), 1);
         assert_eq!(e.texts.iter().filter(|t| **t == "i1").count(), 1);
         assert_eq!(e.texts.iter().filter(|t| **t == "l1").count(), 1);
-        assert!(e.texts.contains(&"extra"));
+        assert!(e.unlisted.contains(&"extra"));
     }
 
     #[test]
