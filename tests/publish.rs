@@ -746,4 +746,19 @@ fn padding_in_unlisted_fields_does_not_dilute_the_post() {
         &json!({"content": TECH_ZH, "meta": {"notes": padding}}),
     );
     assert_eq!(ordinary.status, 201, "{}", ordinary.text());
+    // The other way round: news hidden behind a long shown text is read on its own.
+    let hidden = post(
+        &h,
+        Some(&alice),
+        &json!({"content": padding, "meta": {"notes": POLITICAL_EN}}),
+    );
+    assert_eq!(hidden.status, 403, "{}", hidden.text());
+    // Short field values are not read on their own: one word such as "vote" or "party"
+    // would decide alone.
+    let poll = post(
+        &h,
+        Some(&alice),
+        &json!({"content": TECH_ZH, "poll": {"type": "vote", "tags": ["party", "launch"]}}),
+    );
+    assert_eq!(poll.status, 201, "{}", poll.text());
 }

@@ -188,26 +188,39 @@ impl Extracted<'_> {
         }
     }
 
-    /// Classifies the post. Unlisted strings are read twice more: on their own, so that
-    /// text in fields the client does not show (or padding there) cannot dilute what the
-    /// post shows, and together with the listed texts, so that evidence split between the
-    /// two still counts. A category matches when any reading does; the verdict kept is the
-    /// one furthest above (or least below) its threshold.
+    /// Classifies the post. With unlisted strings in the body it is read more than once:
+    /// - the listed texts as shown, so that padding in fields the client does not show
+    ///   cannot dilute the post (the model's score is a weighted mean of its features);
+    /// - everything together, so that evidence split between a shown and a hidden field
+    ///   still counts;
+    /// - the unlisted strings alone, when they hold at least [`UNLISTED_ALONE_MIN_BYTES`]:
+    ///   news hidden behind a long shown text. Shorter ones are field values (tags, enum
+    ///   values, ids) whose single words would decide alone ("vote", "party").
+    ///
+    /// A category matches when any reading does; the verdict kept is the one furthest above
+    /// (or least below) its threshold.
     pub fn classify(&self, classifier: &Classifier) -> Classification {
         let shown = classifier.classify(&self.document());
         if self.unlisted.is_empty() {
             return shown;
         }
-        let alone = classifier.classify(&Document {
-            texts: self.unlisted.clone(),
-            ..Document::default()
-        });
         let mut everything = self.document();
         everything.texts.extend(&self.unlisted);
         let together = classifier.classify(&everything);
-        strongest(shown, [alone, together])
+        let unlisted_bytes: usize = self.unlisted.iter().map(|t| t.len()).sum();
+        let alone = (unlisted_bytes >= UNLISTED_ALONE_MIN_BYTES).then(|| {
+            classifier.classify(&Document {
+                texts: self.unlisted.clone(),
+                ..Document::default()
+            })
+        });
+        strongest(shown, std::iter::once(together).chain(alone))
     }
 }
+
+/// Unlisted strings are classified on their own from this many bytes together: a short
+/// headline (20 CJK characters, or about ten English words).
+pub const UNLISTED_ALONE_MIN_BYTES: usize = 60;
 
 /// Per category, the verdict with the largest margin over its threshold.
 fn strongest(
