@@ -566,6 +566,42 @@ mod tests {
         );
     }
 
+    /// A lexicon-only classifier: "election" counts for, "football" against (score =
+    /// sign(x) ln(1 + |x|) of the sum of the distinct terms' weights, threshold 1).
+    fn lexicon_classifier() -> crate::classify::Classifier {
+        let mut spec = crate::classify::CategorySpec::new();
+        spec.threshold = 1.0;
+        spec.lexicons = vec!["lex.txt".into()];
+        let mut read = |_: &str| Ok::<_, String>("election | 3\nfootball | -6\n".to_owned());
+        crate::classify::Classifier::build(&[("political_news".into(), spec)], &mut read)
+            .expect("classifier")
+    }
+
+    /// With unlisted strings a post is read as shown, all together, and (from 60 bytes)
+    /// unlisted alone; the strongest reading decides.
+    #[test]
+    fn unlisted_strings_neither_dilute_nor_hide_the_post() {
+        let c = lexicon_classifier();
+        let mut s = spec();
+        s.scan_unlisted = true;
+        let r = rule(&s);
+        let matched = |body: &Value| {
+            let e = r.extract(body).expect("extract");
+            e.classify(&c).verdicts[0].matched
+        };
+        // Shown: matched. Hidden "football" would sink the pooled reading, not the shown one.
+        assert!(matched(&json!({"content": "election"})));
+        assert!(matched(&json!({"content": "election", "meta": "football"})));
+        // Shown football, hidden election news of 60 bytes or more: read alone, matched.
+        let hidden = "election day: the results of the general vote come in tonight";
+        assert!(hidden.len() >= UNLISTED_ALONE_MIN_BYTES);
+        assert!(matched(&json!({"content": "football", "meta": hidden})));
+        // A short hidden value is only read with the shown text: not matched here.
+        assert!(!matched(&json!({"content": "football", "tag": "election"})));
+        // Nothing political anywhere.
+        assert!(!matched(&json!({"content": "football", "meta": "weather"})));
+    }
+
     /// Field names are not text: a post is classified on what it says, whatever the
     /// API calls its fields. Keys that read as text (spaces, CJK, long) still are.
     #[test]
