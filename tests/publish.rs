@@ -39,6 +39,19 @@ fn post(h: &Harness, token: Option<&str>, body: &Value) -> RawResponse {
     ))
 }
 
+/// `text` with each ASCII letter written as `letter(c)` gives (unchanged when it gives none).
+fn respell(text: &str, letter: impl Fn(char) -> Option<char>) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                letter(c).unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn posts_seen(h: &Harness) -> u64 {
     h.upstream_stats()["requests"]["posts"]
         .as_u64()
@@ -131,34 +144,18 @@ fn letters_markup_or_spacing_do_not_hide_political_news() {
         })
         .collect();
     // The same in full-width letters (`ＴｈｅＰｒｉｍｅ`), whose case is read from the original text too.
-    let camel_full_width: String = camel
-        .chars()
-        .map(|c| match c {
-            'A'..='Z' | 'a'..='z' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect();
+    let camel_full_width = respell(&camel, |c| char::from_u32(u32::from(c) + 0xFEE0));
     // Small capitals (`ᴍɪɴɪꜱᴛᴇʀ`) and negative squared letters (`🅼🅸🅽`), which no Unicode normalisation reads as
     // letters.
-    let small_caps: String = POLITICAL_EN
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'a'..='z' => "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡxʏᴢ"
-                .chars()
-                .nth(usize::from(c as u8 - b'a'))
-                .unwrap_or(c),
-            _ => c,
-        })
-        .collect();
-    let squared: String = POLITICAL_EN
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'a'..='z' => char::from_u32(0x1F170 + u32::from(c as u8 - b'a')).unwrap_or(c),
-            _ => c,
-        })
-        .collect();
+    let lower = POLITICAL_EN.to_lowercase();
+    let small_caps = respell(&lower, |c| {
+        "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡxʏᴢ"
+            .chars()
+            .nth(usize::from(c as u8 - b'a'))
+    });
+    let squared = respell(&lower, |c| {
+        char::from_u32(0x1F170 + u32::from(c as u8 - b'a'))
+    });
     // Symbols for letters inside words (`pr!me m!n!$ter`).
     let symbol_leet = POLITICAL_EN
         .replace("ime", "!me")

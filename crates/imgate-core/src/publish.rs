@@ -477,10 +477,14 @@ fn collect_unlisted<'a>(
         Value::Object(map) => {
             for (k, v) in map {
                 push_key_segment(path, k);
-                if key_is_text(k) && !listed.iter().any(|l| l == path) {
-                    out.push(k);
+                // A listed member (key and value) was read already; the check is made here
+                // once rather than again at the top of the call for its value.
+                if !listed.iter().any(|l| l == path) {
+                    if key_is_text(k) {
+                        out.push(k);
+                    }
+                    collect_unlisted(v, path, listed, out);
                 }
-                collect_unlisted(v, path, listed, out);
                 path.truncate(len);
             }
         }
