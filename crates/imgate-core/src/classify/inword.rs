@@ -1,58 +1,122 @@
-//! Symbols put inside Latin words removed (`min*ister`, `gov😀ernment`, `ele|ction`).
+//! Symbols put inside Latin words removed (`min*ister`, `gov😀ernment`, `ele|ction`, `par•liament`, `p—r—i—m—e`).
 //!
 //! A symbol in the middle of a word breaks word matching as easily as one between CJK characters breaks n-grams
-//! (which the normaliser removes), and a reader skips it. Only symbols that never belong inside a word go: `*`,
-//! `|`, `~`, and non-ASCII symbols (arrows, mathematical and technical signs, shapes, dingbats, emoji). Hyphens,
-//! dots, apostrophes, `&`, `/`, `_`, `+` and `=` stay, since `anti-war`, `u.s.`, `don't`, `at&t`, `and/or`,
-//! `snake_case`, `c++` and `x=y` are written that way. A run of such symbols goes when an ASCII letter stands on both
-//! sides of it.
+//! (which the normaliser removes), and a reader skips it. Two kinds of symbols go:
+//!
+//! * **Never inside a word**: a run of them goes whenever an ASCII letter stands on both sides. `*`, `|`, `~`, `^`,
+//!   `\`, `` ` ``, `;`, `#`; the Latin-1 signs (`•`-like `·`, `§`, `¶`, `°`, `×`, `÷`, `«`, `»`, currency, ...);
+//!   general punctuation that is no dash, quote or dot (`†`, `‡`, `•`, `‰`, `′`, `‹`, `›`, `※`, `⁂`, ...); currency
+//!   signs; arrows, mathematical and technical signs, shapes and dingbats; the CJK marks `、`, `〃`, `々`, `〜`, `・`,
+//!   `ー`; emoji.
+//! * **Spelling marks**, which ordinary text does put between two words written without a space (`vote—held`,
+//!   `said“no”`, `wait...what`): dashes, curly quotes and `"`, and runs of one repeated ASCII mark (`..`, `--`).
+//!   They go only between two *lone* letters, i.e. inside a word spelled out letter by letter (`p—r—i—m—e`,
+//!   `p...r...i`). A single ASCII mark between lone letters (`p-r-i-m-e`, `p"r"i"m"e`) is [`super::spaced`]'s
+//!   business, which also needs three letters in a row (`a+b=c` stays).
+//!
+//! Hyphens, dots, apostrophes, `&`, `/`, `_`, `+`, `=`, `<`, `>`, `%`, `?`, `#`, `:` and `,` stay inside words,
+//! since `anti-war`, `u.s.`, `don't`, `at&t`, `and/or`, `snake_case`, `c++`, `x=y`, `a<b` and URLs are written that way;
+//! so do `@`, `!` and `$`, which [`super::leet`] reads as letters (`p@rliament`).
 
 use super::normalize::Normalized;
 use std::ops::Range;
 
-/// Whether `c` is a symbol that never belongs inside a word.
-pub fn is_inserted_symbol(c: char) -> bool {
-    matches!(c, '*' | '|' | '~') || matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF)
+/// How a symbol between two ASCII letters is read (see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mark {
+    /// Never belongs inside a word: goes between any two letters.
+    Never,
+    /// A dash, quote or dot: goes only between two lone letters.
+    Spelling,
 }
 
-/// The byte length of the inserted symbol starting at byte `i` of `text`, if one does.
-fn symbol_len_at(text: &str, i: usize) -> Option<usize> {
+/// How `c` reads between two ASCII letters, if it is a symbol that may go.
+fn mark_of(c: char) -> Option<Mark> {
+    match c {
+        '*' | '|' | '~' | '^' | '\\' | '`' | ';' => return Some(Mark::Never),
+        '.' | '-' | '"' | '\'' | ',' | ':' | '/' | '_' | '+' | '=' | '?' => {
+            return Some(Mark::Spelling)
+        }
+        _ if c.is_ascii() => return None,
+        _ => {}
+    }
+    match c as u32 {
+        // Latin-1 signs; not the letters and digits among them (`ª`, `º`, `µ`, `²`, `¼`, ...).
+        0x00A1..=0x00A9 | 0x00AB..=0x00B1 | 0x00B4 | 0x00B6..=0x00B8 | 0x00BB | 0x00BF | 0x00D7 | 0x00F7
+        // General punctuation but dashes, quotes, dots and the fraction slash; currency; arrows to dingbats.
+        | 0x2016..=0x2017 | 0x2020..=0x2023 | 0x2027 | 0x2030..=0x2043 | 0x2045..=0x205E | 0x20A0..=0x20CF
+        | 0x2190..=0x2BFF
+        // CJK marks that no Latin word contains.
+        | 0x3001 | 0x3003 | 0x3005 | 0x301C..=0x301F | 0x30FB | 0x30FC
+        | 0x1F000..=0x1FAFF => Some(Mark::Never),
+        0x2010..=0x2015 | 0x2018..=0x201F | 0x2E3A..=0x2E3B | 0xFE58 => Some(Mark::Spelling),
+        _ => None,
+    }
+}
+
+/// The byte length and kind of the symbol starting at byte `i` of `text`, if one does.
+fn mark_at(text: &str, i: usize) -> Option<(usize, Mark)> {
     let c = text.get(i..)?.chars().next()?;
-    is_inserted_symbol(c).then(|| c.len_utf8())
+    mark_of(c).map(|m| (c.len_utf8(), m))
+}
+
+/// Whether byte `i` is an ASCII letter with no ASCII letter or digit on either side.
+fn lone_letter(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_alphabetic)
+        && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        && !b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
 }
 
 /// Removes runs of inserted symbols between two ASCII letters of `n`. Returns whether anything changed. This runs
-/// over every text, so the candidates are found with SIMD byte searches (`memchr`): the three ASCII symbols, and
-/// the lead bytes of the non-ASCII ones (`0xE2` for U+2000..U+2FFF, which curly quotes and dashes share, and
-/// `0xF0` for emoji); only those positions are looked at.
+/// over every text, so the candidates are found with SIMD byte searches (`memchr`): the ASCII symbols, runs of
+/// two dots or dashes, and the lead bytes of the non-ASCII ones (`0xC2`/`0xC3` for Latin-1, `0xE2` for
+/// U+2000..U+2FFF, `0xE3` for CJK marks, `0xEF` for U+FE58, `0xF0` for emoji); only those right after a letter
+/// are looked at.
 pub fn remove_inserted_symbols(n: &mut Normalized) -> bool {
     let text = n.text.as_str();
     let bytes = text.as_bytes();
-    let candidates = memchr::memchr3_iter(b'*', b'|', b'~', bytes)
-        .chain(memchr::memchr2_iter(0xE2, 0xF0, bytes));
+    let after_letter = |i: &usize| *i > 0 && bytes[*i - 1].is_ascii_alphabetic();
+    let mut candidates: Vec<usize> = memchr::memchr3_iter(b'*', b'|', b'~', bytes)
+        .chain(memchr::memchr3_iter(b'^', b'\\', b'`', bytes))
+        .chain(memchr::memchr2_iter(b';', b'"', bytes))
+        .chain(memchr::memmem::find_iter(bytes, ".."))
+        .chain(memchr::memmem::find_iter(bytes, "--"))
+        .chain(memchr::memchr3_iter(0xC2, 0xC3, 0xE2, bytes))
+        .chain(memchr::memchr3_iter(0xE3, 0xEF, 0xF0, bytes))
+        .filter(after_letter)
+        .collect();
+    if candidates.is_empty() {
+        return false;
+    }
+    // The searches report in their own order; a run is judged once, from its first symbol.
+    candidates.sort_unstable();
     let mut drop: Vec<Range<usize>> = Vec::new();
+    let mut judged_to = 0;
     for i in candidates {
-        let Some(len) = symbol_len_at(text, i) else {
-            continue;
-        };
-        // Only a run's first symbol decides; a later one of the same run has a symbol before it.
-        let before = i > 0 && bytes.get(i - 1).is_some_and(u8::is_ascii_alphabetic);
-        if !before {
+        if i < judged_to {
             continue;
         }
-        let mut end = i + len;
-        while let Some(l) = symbol_len_at(text, end) {
-            end += l;
+        let (mut end, mut never, mut ascii) = (i, true, true);
+        while let Some((len, mark)) = mark_at(text, end) {
+            never &= mark == Mark::Never;
+            ascii &= len == 1;
+            end += len;
         }
-        if bytes.get(end).is_some_and(u8::is_ascii_alphabetic) {
+        judged_to = end.max(i + 1);
+        if end == i || !bytes.get(end).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let goes = never
+            || (lone_letter(bytes, i - 1)
+                && lone_letter(bytes, end)
+                && (!ascii || (end - i >= 2 && bytes[i..end].iter().all(|&b| b == bytes[i]))));
+        if goes {
             drop.push(i..end);
         }
     }
     if drop.is_empty() {
         return false;
     }
-    // The two searches report in their own order.
-    drop.sort_by_key(|r| r.start);
     n.remove_ranges(&drop);
     true
 }
@@ -81,6 +145,46 @@ mod tests {
     }
 
     #[test]
+    fn signs_punctuation_and_cjk_marks_inside_words_go() {
+        for sym in [
+            "^", "\\", "`", ";", "·", "§", "¶", "°", "×", "÷", "«", "»", "£", "¥", "©", "®", "¿",
+            "†", "‡", "•", "‰", "′", "‹", "›", "※", "⁂", "€", "、", "〃", "々", "〜", "・", "ー",
+            "†‡",
+        ] {
+            let s = format!("the pr{sym}ime mi{sym}nister and the par{sym}liament");
+            assert_eq!(
+                removed(&s),
+                ("the prime minister and the parliament".into(), 6),
+                "{sym}"
+            );
+        }
+    }
+
+    #[test]
+    fn dashes_quotes_and_dot_runs_go_only_inside_spelled_out_words() {
+        for sep in ["—", "–", "―", "‐", "“", "”", "..", "...", "--"] {
+            let spelled = format!("the p{sep}r{sep}i{sep}m{sep}e minister");
+            assert_eq!(removed(&spelled).0, "the prime minister", "{sep}");
+            // Between words (or a word and a letter) they are punctuation, as written.
+            let prose = format!("the vote{sep}held today{sep}a result");
+            let n = Normalizer::new().normalize(&prose);
+            assert_eq!(removed(&prose).0, n.text, "{sep}");
+        }
+        // One ASCII mark between lone letters is the letter-spacing step's (it wants three letters).
+        for s in [
+            "plan a-b",
+            "q.a",
+            "u.s.-u.k. talks",
+            "a.-b",
+            "i'm",
+            "p\"r\"i\"m\"e",
+        ] {
+            let n = Normalizer::new().normalize(s);
+            assert_eq!(removed(s).0, n.text, "{s}");
+        }
+    }
+
+    #[test]
     fn symbols_between_words_or_digits_and_legit_marks_stay() {
         for s in [
             "2*3 = 6, a + b",
@@ -88,6 +192,10 @@ mod tests {
             "I ❤ it *really*",
             "x ×y, a+b=c",
             "no symbols",
+            "x<y and a>b, 50% off?yes, time:now, user@example.com, ke$ha, yahoo!mail",
+            "see example.com/news?topic=politics#top",
+            "he said “no” and ‘yes’ — then left… wait...what",
+            "25°c, 3×4, c# and f#, ¥100, #hashtag, ;-)",
         ] {
             let n = Normalizer::new().normalize(s);
             assert_eq!(removed(s), (n.text.clone(), n.latin_words), "{s}");

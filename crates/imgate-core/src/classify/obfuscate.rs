@@ -52,11 +52,13 @@ const CYRILLIC: [(char, char); 11] = [
     ('O', 'О'),
 ];
 
-/// Separators put between the letters of a spelled-out English word (`m-i-n-i-s-t-e-r`).
-const LETTER_SEPARATORS: [&str; 4] = ["-", ".", " ", "*"];
+/// Separators put between the letters of a spelled-out English word (`m-i-n-i-s-t-e-r`, `m—i—n`, `m...i...n`).
+const LETTER_SEPARATORS: [&str; 9] = ["-", ".", " ", "*", "—", "•", "·", "...", "="];
 
-/// Symbols put inside a word (`min*ister`, `gov😀ernment`).
-const IN_WORD_SYMBOLS: [&str; 5] = ["*", "|", "~", "😀", "★"];
+/// Symbols put inside a word (`min*ister`, `gov😀ernment`, `par•liament`).
+const IN_WORD_SYMBOLS: [&str; 12] = [
+    "*", "|", "~", "😀", "★", "•", "·", "^", "\\", "†", "、", "°",
+];
 
 /// Digits for vowels, as leetspeak writes them (`m1n1st3r`).
 const LEET_VOWELS: [(char, char); 4] = [('e', '3'), ('o', '0'), ('i', '1'), ('a', '4')];

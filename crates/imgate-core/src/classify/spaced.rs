@@ -17,7 +17,21 @@ pub const MIN_LETTERS: usize = 3;
 fn is_letter_separator(b: u8) -> bool {
     matches!(
         b,
-        b' ' | b'-' | b'.' | b'_' | b'*' | b'+' | b'~' | b'|' | b'/' | b'\'' | b',' | b':'
+        b' ' | b'-'
+            | b'.'
+            | b'_'
+            | b'*'
+            | b'+'
+            | b'~'
+            | b'|'
+            | b'/'
+            | b'\''
+            | b','
+            | b':'
+            | b'"'
+            | b'='
+            | b'?'
+            | b'#'
     )
 }
 
@@ -137,6 +151,10 @@ mod tests {
             ("the prime minister".into(), 3)
         );
         assert_eq!(joined("U.S.A. and U.K.").0, "usa. and u.k.");
+        assert_eq!(
+            joined("the p\"r\"i\"m\"e m=i=n=i=s=t=e=r").0,
+            "the prime minister"
+        );
         // Full-width and look-alike letters fold first.
         assert_eq!(joined("ｅ l е c t i o n").0, "election");
         // Words spelled with different separators, side by side: a wide gap ends the first.
