@@ -6,7 +6,9 @@
 //! (Cyrillic `Т`, Greek `Ρ`) capitals count like ASCII ones. A word (a run of ASCII letters) is split before each capital that follows a small
 //! letter, and before the last capital of a run of capitals that a small letter follows (`AConfidence`), when it
 //! has at least [`MIN_HUMPS`] such places, or at least one and stands right after a `#`. Brand and family names
-//! with one inner capital (`iPhone`, `YouTube`, `McDonald`, `BBCNews`) stay whole.
+//! with one inner capital (`iPhone`, `YouTube`, `McDonald`, `BBCNews`) stay whole. A hashtag's word is also split
+//! from the digits that end it (`#Election2024`, `#GE2017`, `#brexit2019`: the year or number of an event), so the
+//! word matches as a word; outside hashtags `covid19` or `mp3` stay whole, and so do `#g20` and `#g20summit`.
 
 use super::normalize::Normalized;
 
@@ -60,7 +62,9 @@ fn has_cased_non_ascii(original: &[u8]) -> bool {
 /// whether anything changed.
 pub fn split_camel_case(n: &mut Normalized, original: &str) -> bool {
     let orig = original.as_bytes();
-    if !has_hump(orig) && !has_cased_non_ascii(orig) {
+    // `#` in the normalised text: a full-width `＃` is one there too.
+    let hashtags = memchr::memchr(b'#', n.text.as_bytes()).is_some();
+    if !hashtags && !has_hump(orig) && !has_cased_non_ascii(orig) {
         return false;
     }
     // The original character behind output byte `i` (a full-width or look-alike letter keeps its case there).
@@ -97,6 +101,12 @@ pub fn split_camel_case(n: &mut Normalized, original: &str) -> bool {
         if humps.len() >= MIN_HUMPS || (hashtag && !humps.is_empty()) {
             splits.extend(humps);
         }
+        if hashtag && i - start >= 2 && text.get(i).is_some_and(u8::is_ascii_digit) {
+            let digits_end = i + text[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if !text.get(digits_end).is_some_and(u8::is_ascii_alphabetic) {
+                splits.push(i);
+            }
+        }
     }
     if splits.is_empty() {
         return false;
@@ -125,8 +135,28 @@ mod tests {
         assert_eq!(split("#PrimeMinister resigns").0, "#prime minister resigns");
         assert_eq!(
             split("vote #GeneralElection2024").0,
-            "vote #general election2024"
+            "vote #general election 2024"
         );
+    }
+
+    #[test]
+    fn a_hashtag_word_splits_from_its_number() {
+        assert_eq!(
+            split("Voted early #Election2024").0,
+            "voted early #election 2024"
+        );
+        assert_eq!(split("#brexit2019 #GE2017").0, "#brexit 2019 #ge 2017");
+        assert_eq!(split("＃Election2024").0, "#election 2024");
+        // Outside hashtags, and numbers before the word, stay.
+        for s in [
+            "covid19 and mp3",
+            "#5g rollout",
+            "election2024",
+            "#g20summit",
+        ] {
+            let n = Normalizer::new().normalize(s);
+            assert_eq!(split(s), (n.text.clone(), n.latin_words), "{s}");
+        }
     }
 
     #[test]
