@@ -9,7 +9,7 @@
 //!   signs; arrows, mathematical and technical signs, shapes and dingbats; the CJK marks `、`, `〃`, `々`, `〜`, `・`,
 //!   `ー`; emoji.
 //! * **Spelling marks**, which ordinary text does put between two words written without a space (`vote—held`,
-//!   `said“no”`, `wait...what`): dashes, curly quotes and `"`, and runs of one repeated ASCII mark (`..`, `--`).
+//!   `said“no”`, `wait...what`): dashes, curly quotes, and runs of two or more dots or ASCII dashes (`..`, `--`).
 //!   They go only between two *lone* letters, i.e. inside a word spelled out letter by letter (`p—r—i—m—e`,
 //!   `p...r...i`). A single ASCII mark between lone letters (`p-r-i-m-e`, `p"r"i"m"e`) is [`super::spaced`]'s
 //!   business, which also needs three letters in a row (`a+b=c` stays).
@@ -67,24 +67,53 @@ fn lone_letter(b: &[u8], i: usize) -> bool {
         && !b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
 }
 
-/// Removes runs of inserted symbols between two ASCII letters of `n`. Returns whether anything changed. This runs
-/// over every text, so the candidates are found with SIMD byte searches (`memchr`): the ASCII symbols, runs of
-/// two dots or dashes, and the lead bytes of the non-ASCII ones (`0xC2`/`0xC3` for Latin-1, `0xE2` for
-/// U+2000..U+2FFF, `0xE3` for CJK marks, `0xEF` for U+FE58, `0xF0` for emoji); only those right after a letter
-/// are looked at.
+/// Pushes to `out` the positions right after an ASCII letter where a non-ASCII character starts, in order. This runs
+/// over every text: blocks of 32 byte pairs are first tested without an early exit inside (the test vectorises),
+/// and only a block with a hit is looked at pair by pair. English prose has few such places, Chinese text few
+/// letters.
+fn push_non_ascii_after_letter(bytes: &[u8], out: &mut Vec<usize>) {
+    let hit = |x: u8, y: u8| x.is_ascii_alphabetic() & (y >= 0x80);
+    let pairs = bytes.len().saturating_sub(1);
+    let mut base = 0;
+    while base < pairs {
+        let end = (base + 32).min(pairs);
+        let (Some(x), Some(y)) = (bytes.get(base..end), bytes.get(base + 1..end + 1)) else {
+            return;
+        };
+        if x.iter().zip(y).fold(false, |any, (&x, &y)| any | hit(x, y)) {
+            for (k, (&x, &y)) in x.iter().zip(y).enumerate() {
+                if hit(x, y) {
+                    out.push(base + k + 1);
+                }
+            }
+        }
+        base = end;
+    }
+}
+
+/// Removes runs of inserted symbols between two ASCII letters of `n`. Returns whether anything changed.
 pub fn remove_inserted_symbols(n: &mut Normalized) -> bool {
     let text = n.text.as_str();
     let bytes = text.as_bytes();
-    let after_letter = |i: &usize| *i > 0 && bytes[*i - 1].is_ascii_alphabetic();
-    let mut candidates: Vec<usize> = memchr::memchr3_iter(b'*', b'|', b'~', bytes)
+    // Where a run may start, right after a letter: the ASCII symbols that never belong in a word and runs of two
+    // dots or dashes (SIMD searches: the symbols are rare in any text, dots and dashes one a sentence or so), and
+    // non-ASCII characters.
+    let after_letter = |i: usize| i > 0 && bytes[i - 1].is_ascii_alphabetic();
+    let mut candidates: Vec<usize> = Vec::new();
+    for i in memchr::memchr3_iter(b'*', b'|', b'~', bytes)
         .chain(memchr::memchr3_iter(b'^', b'\\', b'`', bytes))
-        .chain(memchr::memchr2_iter(b';', b'"', bytes))
-        .chain(memchr::memmem::find_iter(bytes, ".."))
-        .chain(memchr::memmem::find_iter(bytes, "--"))
-        .chain(memchr::memchr3_iter(0xC2, 0xC3, 0xE2, bytes))
-        .chain(memchr::memchr3_iter(0xE3, 0xEF, 0xF0, bytes))
-        .filter(after_letter)
-        .collect();
+        .chain(memchr::memchr_iter(b';', bytes))
+    {
+        if after_letter(i) {
+            candidates.push(i);
+        }
+    }
+    for i in memchr::memchr2_iter(b'.', b'-', bytes) {
+        if after_letter(i) && bytes.get(i + 1) == Some(&bytes[i]) {
+            candidates.push(i);
+        }
+    }
+    push_non_ascii_after_letter(bytes, &mut candidates);
     if candidates.is_empty() {
         return false;
     }
