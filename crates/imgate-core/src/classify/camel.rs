@@ -6,7 +6,8 @@
 //! (Cyrillic `Т`, Greek `Ρ`) capitals count like ASCII ones. A word (a run of ASCII letters) is split before each capital that follows a small
 //! letter, and before the last capital of a run of capitals that a small letter follows (`AConfidence`), when it
 //! has at least [`MIN_HUMPS`] such places, or at least one and stands right after a `#`. Brand and family names
-//! with one inner capital (`iPhone`, `YouTube`, `McDonald`, `BBCNews`) stay whole. A hashtag's word is also split
+//! with one inner capital (`iPhone`, `YouTube`, `McDonald`, `BBCNews`) stay whole, and so do words in alternating
+//! case (`PrImE mInIsTeR`), whose parts would average fewer than [`MIN_PART_LETTERS`] letters. A hashtag's word is also split
 //! from the digits that end it (`#Election2024`, `#GE2017`, `#brexit2019`: the year or number of an event), so the
 //! word matches as a word; outside hashtags `covid19` or `mp3` stay whole, and so do `#g20` and `#g20summit`.
 
@@ -14,6 +15,9 @@ use super::normalize::Normalized;
 
 /// Fewest small-to-capital places that split a word outside a hashtag.
 pub const MIN_HUMPS: usize = 2;
+
+/// Fewest letters per part, on average, of a word that splits: fewer is alternating case, not camel case.
+pub const MIN_PART_LETTERS: usize = 3;
 
 /// Whether `original` has a small ASCII letter directly followed by a capital anywhere. This runs over every text,
 /// so blocks of 32 bytes are tested without an early exit inside (the test vectorises); texts without such a pair,
@@ -98,7 +102,10 @@ pub fn split_camel_case(n: &mut Normalized, original: &str) -> bool {
             i += 1;
         }
         let hashtag = start > 0 && text[start - 1] == b'#';
-        if humps.len() >= MIN_HUMPS || (hashtag && !humps.is_empty()) {
+        // Words of camel case average three letters or more; alternating case (`PrImE mInIsTeR`) splits into
+        // fragments, and is only case.
+        let camel = i - start >= MIN_PART_LETTERS * (humps.len() + 1);
+        if camel && (humps.len() >= MIN_HUMPS || (hashtag && !humps.is_empty())) {
             splits.extend(humps);
         }
         if hashtag && i - start >= 2 && text.get(i).is_some_and(u8::is_ascii_digit) {
@@ -137,6 +144,17 @@ mod tests {
             split("vote #GeneralElection2024").0,
             "vote #general election 2024"
         );
+    }
+
+    #[test]
+    fn alternating_case_is_only_case() {
+        assert_eq!(
+            split("tHe PrImE mInIsTeR rEsIgNeD iN pArLiAmEnT").0,
+            "the prime minister resigned in parliament"
+        );
+        assert_eq!(split("#ElEcTiOn").0, "#election");
+        // Camel case with short words still splits.
+        assert_eq!(split("ItIsAnElection").0, "it is an election");
     }
 
     #[test]

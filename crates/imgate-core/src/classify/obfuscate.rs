@@ -107,7 +107,8 @@ fn symbol_leet(word: &str) -> Option<String> {
 }
 
 /// Spells out some English words letter by letter (one word in eight of four letters or more), writes some
-/// others in leetspeak (one in eight; digits or symbols for letters) and puts a symbol inside some others (one in eight). With a space between the letters, the words around get a wider gap, as a
+/// others in leetspeak (one in eight; digits or symbols for letters), some in alternating case (one in twelve) and
+/// puts a symbol inside some others (one in eight). With a space between the letters, the words around get a wider gap, as a
 /// writer would leave to keep them readable.
 fn spell_out_words(text: &str, rng: &mut Rng) -> String {
     let mut out = String::with_capacity(text.len() * 2);
@@ -138,6 +139,16 @@ fn spell_out_words(text: &str, rng: &mut Rng) -> String {
                 .flatten()
         {
             out.push_str(&l);
+        } else if word.len() >= 4 && word.bytes().all(|b| b.is_ascii_alphabetic()) && rng.chance(8)
+        {
+            // Alternating case (`pArLiAmEnT`).
+            for (k, c) in word.chars().enumerate() {
+                out.push(if k % 2 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                });
+            }
         } else if word.len() >= 4 && word.bytes().all(|b| b.is_ascii_alphabetic()) && rng.chance(12)
         {
             let at = 1 + rng.below(word.len() as u64 - 1) as usize;
