@@ -7,9 +7,10 @@
 //! letter, and before the last capital of a run of capitals that a small letter follows (`AConfidence`), when it
 //! has at least [`MIN_HUMPS`] such places, or at least one and stands right after a `#`. Brand and family names
 //! with one inner capital (`iPhone`, `YouTube`, `McDonald`, `BBCNews`) stay whole, and so do words in alternating
-//! case (`PrImE mInIsTeR`), whose parts would average fewer than [`MIN_PART_LETTERS`] letters. A hashtag's word is also split
-//! from the digits that end it (`#Election2024`, `#GE2017`, `#brexit2019`: the year or number of an event), so the
-//! word matches as a word; outside hashtags `covid19` or `mp3` stay whole, and so do `#g20` and `#g20summit`.
+//! case (`PrImE mInIsTeR`), whose parts would average fewer than [`MIN_PART_LETTERS`] letters. A hashtag's word is
+//! also split from the digits that end it (`#Election2024`, `#GE2017`, `#brexit2019`: the year or number of an
+//! event), so the word matches as a word; outside hashtags `covid19` or `mp3` stay whole, and so do `#g20` and
+//! `#g20summit`.
 
 use super::normalize::Normalized;
 

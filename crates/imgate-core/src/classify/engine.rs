@@ -17,6 +17,7 @@ use super::features::{feature_key, is_latin_key, on_boundaries, scan_features};
 use super::lexicon::LexiconEntry;
 use super::model::{LexiconScale, LinearModel};
 use super::normalize::Normalized;
+use super::rejoin;
 use super::BuildError;
 
 /// A boundary-checked lexicon term occurrence in normalised text.
@@ -454,6 +455,8 @@ pub(crate) struct ModelScore {
     pub present: usize,
     /// `(feature index, contribution)` of the strongest features (by |contribution|), at most `top` of them.
     pub top: Vec<(u32, f64)>,
+    /// A Latin word the model does not know makes a known word with a neighbour (see [`super::rejoin`]).
+    pub split_suspected: bool,
 }
 
 /// Which scripts of `n` are scored: (CJK, Latin).
@@ -530,13 +533,33 @@ fn strongest_of(all: &mut [(u32, f64)], top: usize, rank: impl Fn(u32) -> u32) -
 /// language weighs as much as it says, so a two-character Chinese comment cannot drag an English headline's
 /// score to the Chinese intercept (nor the other way round). Without any known feature the model has no
 /// evidence and votes its more sceptical intercept, so the other signals must carry the verdict on their own.
+#[cfg(test)]
 pub(crate) fn score_model(
     table: &FeatureTable,
     model: &LinearModel,
     texts: &[Normalized],
     top: usize,
 ) -> ModelScore {
-    let run = |s: &mut Scratch| {
+    score_model_probing(table, model, texts, top, None)
+}
+
+/// [`score_model`], and with `split_probe` (the classifier's vocabulary) also whether the texts look like words
+/// split by inserted spaces ([`ModelScore::split_suspected`]): many of the Latin words are short and unknown to
+/// the model ([`rejoin::pieces_suggest_splits`]), and one of those joins a neighbour into a known word. The scan
+/// looks every word up anyway, so clean text pays a counter.
+pub(crate) fn score_model_probing(
+    table: &FeatureTable,
+    model: &LinearModel,
+    texts: &[Normalized],
+    top: usize,
+    split_probe: Option<&dyn Fn(u64) -> bool>,
+) -> ModelScore {
+    let probing = split_probe.is_some();
+    // Latin words scored, and the short ones the model does not know (text index, range): the pieces a split
+    // leaves. Only texts with many such pieces are probed further.
+    let mut latin_words = 0usize;
+    let mut unknown_short = 0usize;
+    let mut run = |s: &mut Scratch| {
         // Distinct features are bounded by the model and by the text (each needs at least one byte).
         let text_bytes: usize = texts.iter().map(|n| n.text.len()).sum();
         s.begin(table.slots().min(text_bytes + 1));
@@ -545,11 +568,22 @@ pub(crate) fn score_model(
             if !zh_ok && !en_ok {
                 continue;
             }
-            scan_features(&n.text, |k, _, _| {
+            // A Latin bigram is reported right after its second word, with the same end.
+            let mut last_word_end = usize::MAX;
+            scan_features(&n.text, |k, start, end| {
                 let latin = is_latin_key(k);
+                let word = latin && end != last_word_end;
+                if latin {
+                    last_word_end = end;
+                }
                 if if latin { en_ok } else { zh_ok } {
-                    if let Some(slot) = table.find(k) {
-                        s.add(slot, latin);
+                    latin_words += usize::from(word);
+                    match table.find(k) {
+                        Some(slot) => s.add(slot, latin),
+                        None if word && probing && end - start <= rejoin::MAX_PROBED_PIECE => {
+                            unknown_short += 1;
+                        }
+                        None => {}
                     }
                 }
             });
@@ -598,13 +632,21 @@ pub(crate) fn score_model(
             score: bias + dot / div,
             present,
             top: strongest,
+            split_suspected: false,
         }
     };
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+    let mut score = SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => run(&mut s),
         // Only reachable through re-entrancy, which classify() never does; stay correct anyway.
         Err(_) => run(&mut Scratch::default()),
-    })
+    });
+    if let Some(knows) = split_probe {
+        score.split_suspected = rejoin::pieces_suggest_splits(unknown_short, latin_words)
+            && texts
+                .iter()
+                .any(|n| rejoin::has_split_word(n.text.as_bytes(), knows));
+    }
+    score
 }
 
 /// Category-level compiled state.

@@ -175,6 +175,18 @@ fn word_hash(w: &[u8]) -> u64 {
     mix(h)
 }
 
+/// Key of the Latin unigram spelled by `parts` written together (`["minis", "ter"]` is `minister`'s key): what a
+/// word split by inserted spaces would be as one word.
+pub fn latin_word_key(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    word_key(mix(h))
+}
+
 /// Key of a Latin unigram from its word hash.
 #[inline]
 fn word_key(h: u64) -> u64 {
@@ -379,6 +391,11 @@ mod tests {
         assert_eq!(feature_key("a  b"), None);
         assert_ne!(feature_key("ab"), feature_key("ba"));
         assert_ne!(feature_key("prime minister"), feature_key("minister prime"));
+        // A word's key from its pieces is its key as a feature.
+        assert_eq!(
+            Some(latin_word_key(&[b"minis", b"ter"])),
+            feature_key("minister")
+        );
     }
 
     #[test]

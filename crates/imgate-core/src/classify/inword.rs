@@ -4,10 +4,10 @@
 //! (which the normaliser removes), and a reader skips it. Two kinds of symbols go:
 //!
 //! * **Never inside a word**: a run of them goes whenever an ASCII letter stands on both sides. `*`, `|`, `~`, `^`,
-//!   `\`, `` ` ``, `;`, `#`; the Latin-1 signs (`•`-like `·`, `§`, `¶`, `°`, `×`, `÷`, `«`, `»`, currency, ...);
-//!   general punctuation that is no dash, quote or dot (`†`, `‡`, `•`, `‰`, `′`, `‹`, `›`, `※`, `⁂`, ...); currency
-//!   signs; arrows, mathematical and technical signs, shapes and dingbats; the CJK marks `、`, `〃`, `々`, `〜`, `・`,
-//!   `ー`; emoji.
+//!   `\`, `` ` ``, `;`; the Latin-1 signs (`·`, `§`, `¶`, `°`, `×`, `÷`, `«`, `»`, currency, ...); general
+//!   punctuation that is no dash, quote or dot (`†`, `‡`, `•`, `‰`, `′`, `‹`, `›`, `※`, `⁂`, ...); currency signs;
+//!   arrows, mathematical and technical signs, shapes and dingbats; the CJK marks `、`, `〃`, `々`, `〜`, `・`, `ー`;
+//!   emoji.
 //! * **Spelling marks**, which ordinary text does put between two words written without a space (`vote—held`,
 //!   `said“no”`, `wait...what`): dashes, curly quotes, and runs of two or more dots or ASCII dashes (`..`, `--`).
 //!   They go only between two *lone* letters, i.e. inside a word spelled out letter by letter (`p—r—i—m—e`,

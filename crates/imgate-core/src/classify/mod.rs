@@ -32,6 +32,7 @@ pub mod lexicon;
 pub mod model;
 pub mod normalize;
 pub mod obfuscate;
+pub mod rejoin;
 pub mod spaced;
 pub mod train;
 pub mod urls;
@@ -43,7 +44,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use domains::DomainHit;
-use engine::{lexicon_raw, score_model, slog, Engine, FeatureTable, Hit, Matcher};
+use engine::{lexicon_raw, score_model_probing, slog, Engine, FeatureTable, Hit, Matcher};
 pub use model::{LexiconScale, LinearModel};
 pub use normalize::{Normalized, Normalizer};
 
@@ -306,11 +307,22 @@ pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     leet::fold_leet_digits(n);
 }
 
+/// The bit of the vocabulary filter (of `bits`, a power of two) for word key `k`.
+fn vocabulary_bit(k: u64, bits: usize) -> usize {
+    (k.wrapping_mul(0xA076_1D64_78BD_642F) >> (64 - bits.trailing_zeros())) as usize
+}
+
 /// The compiled classifier. Immutable and `Send + Sync`: share it behind an `Arc` in a config snapshot.
 #[derive(Debug)]
 pub struct Classifier {
     norm: Normalizer,
     engines: Vec<Engine>,
+    /// Sorted keys of the single Latin words of every lexicon term: with the models' word features, the
+    /// vocabulary that split words are joined back into ([`rejoin`]).
+    lexicon_words: Vec<u64>,
+    /// A one-hash Bloom filter of that whole vocabulary (8 bits per word), so that most words it does not hold
+    /// cost one bit test ([`Classifier::knows`]).
+    vocabulary_filter: Vec<u64>,
 }
 
 fn read_file(
@@ -402,7 +414,53 @@ impl Classifier {
                 top_features: spec.top_features,
             });
         }
-        Ok(Classifier { norm, engines })
+        let mut lexicon_words: Vec<u64> = engines
+            .iter()
+            .flat_map(|e| e.matcher.lex.iter())
+            .flat_map(|entry| entry.pattern.split(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()))
+            .map(|w| features::latin_word_key(&[w.as_bytes()]))
+            .collect();
+        lexicon_words.sort_unstable();
+        lexicon_words.dedup();
+        let model_words = engines
+            .iter()
+            .filter_map(|e| e.model.as_ref())
+            .flat_map(|m| m.features.iter())
+            .filter(|(name, _)| name.bytes().all(|b| b.is_ascii_alphabetic()))
+            .map(|(name, _)| features::latin_word_key(&[name.as_bytes()]));
+        let keys: Vec<u64> = lexicon_words.iter().copied().chain(model_words).collect();
+        let bits = (keys.len() * 8).next_power_of_two().max(64);
+        let mut vocabulary_filter = vec![0u64; bits / 64];
+        for k in keys {
+            let b = vocabulary_bit(k, bits);
+            if let Some(w) = vocabulary_filter.get_mut(b / 64) {
+                *w |= 1 << (b % 64);
+            }
+        }
+        Ok(Classifier {
+            norm,
+            engines,
+            lexicon_words,
+            vocabulary_filter,
+        })
+    }
+
+    /// Whether the Latin word with key `k` ([`features::latin_word_key`]) is in the vocabulary: a word feature
+    /// of a model, or a word of a lexicon term.
+    fn knows(&self, k: u64) -> bool {
+        let b = vocabulary_bit(k, self.vocabulary_filter.len() * 64);
+        if self
+            .vocabulary_filter
+            .get(b / 64)
+            .is_none_or(|w| w >> (b % 64) & 1 == 0)
+        {
+            return false;
+        }
+        self.engines
+            .iter()
+            .any(|e| e.table.as_ref().is_some_and(|t| t.find(k).is_some()))
+            || self.lexicon_words.binary_search(&k).is_ok()
     }
 
     /// Category names in configuration order.
@@ -443,21 +501,43 @@ impl Classifier {
         for (n, t) in normalized.iter_mut().zip(&doc.texts) {
             self.normalize_into(t, n);
         }
-        let verdicts = self
+        let probe = |k: u64| self.knows(k);
+        let mut suspected = false;
+        let mut verdicts: Vec<Verdict> = self
             .engines
             .iter()
-            .map(|e| self.verdict(e, doc, normalized, lexicon))
+            .map(|e| {
+                let (v, split) = self.verdict(e, doc, normalized, lexicon, Some(&probe));
+                suspected |= split;
+                v
+            })
             .collect();
+        if suspected {
+            // Words split by inserted spaces: join them back and read the texts again (see [`rejoin`]).
+            let mut changed = false;
+            for n in normalized.iter_mut() {
+                changed |= rejoin::rejoin_split_words(n, |k| self.knows(k));
+            }
+            if changed {
+                verdicts = self
+                    .engines
+                    .iter()
+                    .map(|e| self.verdict(e, doc, normalized, lexicon, None).0)
+                    .collect();
+            }
+        }
         Classification { verdicts }
     }
 
+    /// The verdict of one category, and whether its model suspects split words (with a `split_probe`).
     fn verdict(
         &self,
         e: &Engine,
         doc: &Document<'_>,
         normalized: &[Normalized],
         scratch: &mut LexiconScratch,
-    ) -> Verdict {
+        split_probe: Option<&dyn Fn(u64) -> bool>,
+    ) -> (Verdict, bool) {
         let LexiconScratch { hits, seen } = scratch;
         hits.clear();
         for (i, n) in normalized.iter().enumerate() {
@@ -488,7 +568,10 @@ impl Classifier {
             });
         }
         let model = match (&e.model, &e.table) {
-            (Some(m), Some(table)) => Some((m, score_model(table, m, normalized, e.top_features))),
+            (Some(m), Some(table)) => Some((
+                m,
+                score_model_probing(table, m, normalized, e.top_features, split_probe),
+            )),
             _ => None,
         };
         // The lexicon weight of the document's language: the model's scored language (as in training), else
@@ -498,6 +581,7 @@ impl Classifier {
             .map_or_else(|| normalized.iter().any(Normalized::is_cjk), |(_, s)| s.zh);
         ev.lexicon_score = e.lexicon_scale.of(zh) * slog(raw);
         let mut score = ev.lexicon_score;
+        let split_suspected = model.as_ref().is_some_and(|(_, s)| s.split_suspected);
         if let Some((m, s)) = model {
             let mut top = Vec::with_capacity(s.top.len());
             top.extend(
@@ -527,16 +611,18 @@ impl Classifier {
                 score += *w;
             }
         }
-        Verdict {
+        let verdict = Verdict {
             category: e.name.clone(),
             score,
             threshold: e.threshold,
             matched: score >= e.threshold,
             evidence: ev,
-        }
+        };
+        (verdict, split_suspected)
     }
 
-    /// Normalises one text as `classify` does: [`Normalizer::normalize`], then URL-looking tokens blanked.
+    /// Normalises one text as `classify` first reads it: the steps of [`prepare`] (`classify` then also joins
+    /// split words back when its models suspect them, see [`rejoin`]).
     pub fn normalize(&self, text: &str) -> Normalized {
         let mut n = Normalized::default();
         self.normalize_into(text, &mut n);
@@ -554,8 +640,9 @@ impl Classifier {
             return 0.0;
         };
         let mut s = LexiconScratch::default();
+        let mut n = Normalized::default();
         for (i, t) in texts.iter().enumerate() {
-            let n = self.normalize(t);
+            prepare(&self.norm, t, &mut n);
             e.matcher.scan(i, &n, &mut s.hits);
         }
         lexicon_raw(&e.matcher, &s.hits, &mut s.seen)
