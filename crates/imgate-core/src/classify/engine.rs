@@ -18,6 +18,7 @@ use super::lexicon::LexiconEntry;
 use super::model::{LexiconScale, LinearModel};
 use super::normalize::Normalized;
 use super::rejoin;
+use super::segment;
 use super::BuildError;
 
 /// A boundary-checked lexicon term occurrence in normalised text.
@@ -457,6 +458,8 @@ pub(crate) struct ModelScore {
     pub top: Vec<(u32, f64)>,
     /// A Latin word the model does not know makes a known word with a neighbour (see [`super::rejoin`]).
     pub split_suspected: bool,
+    /// A Latin word the model does not know is long enough to be words run together (see [`super::segment`]).
+    pub run_together_suspected: bool,
 }
 
 /// Which scripts of `n` are scored: (CJK, Latin).
@@ -545,8 +548,9 @@ pub(crate) fn score_model(
 
 /// [`score_model`], and with `split_probe` (the classifier's vocabulary) also whether the texts look like words
 /// split by inserted spaces ([`ModelScore::split_suspected`]): many of the Latin words are short and unknown to
-/// the model ([`rejoin::pieces_suggest_splits`]), and one of those joins a neighbour into a known word. The scan
-/// looks every word up anyway, so clean text pays a counter.
+/// the model ([`rejoin::pieces_suggest_splits`]), and one of those joins a neighbour into a known word; or like
+/// words run together ([`ModelScore::run_together_suspected`]: an unknown word of [`segment::MIN_RUN_LETTERS`] or
+/// more). The scan looks every word up anyway, so clean text pays two counters.
 pub(crate) fn score_model_probing(
     table: &FeatureTable,
     model: &LinearModel,
@@ -559,6 +563,7 @@ pub(crate) fn score_model_probing(
     // leaves. Only texts with many such pieces are probed further.
     let mut latin_words = 0usize;
     let mut unknown_short = 0usize;
+    let mut unknown_long = 0usize;
     let mut run = |s: &mut Scratch| {
         // Distinct features are bounded by the model and by the text (each needs at least one byte).
         let text_bytes: usize = texts.iter().map(|n| n.text.len()).sum();
@@ -582,6 +587,9 @@ pub(crate) fn score_model_probing(
                         Some(slot) => s.add(slot, latin),
                         None if word && probing && end - start <= rejoin::MAX_PROBED_PIECE => {
                             unknown_short += 1;
+                        }
+                        None if word && probing && end - start >= segment::MIN_RUN_LETTERS => {
+                            unknown_long += 1;
                         }
                         None => {}
                     }
@@ -633,6 +641,7 @@ pub(crate) fn score_model_probing(
             present,
             top: strongest,
             split_suspected: false,
+            run_together_suspected: false,
         }
     };
     let mut score = SCRATCH.with(|cell| match cell.try_borrow_mut() {
@@ -645,6 +654,7 @@ pub(crate) fn score_model_probing(
             && texts
                 .iter()
                 .any(|n| rejoin::has_split_word(n.text.as_bytes(), knows));
+        score.run_together_suspected = unknown_long > 0;
     }
     score
 }

@@ -178,13 +178,41 @@ fn word_hash(w: &[u8]) -> u64 {
 /// Key of the Latin unigram spelled by `parts` written together (`["minis", "ter"]` is `minister`'s key): what a
 /// word split by inserted spaces would be as one word.
 pub fn latin_word_key(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = LatinWordHasher::new();
     for part in parts {
         for &b in *part {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            h.push(b);
         }
     }
-    word_key(mix(h))
+    h.key()
+}
+
+/// The key of a Latin unigram built a byte at a time, so that every prefix's key costs one step (word splitting
+/// tries each length from a start).
+#[derive(Clone, Copy, Debug)]
+pub struct LatinWordHasher(u64);
+
+impl LatinWordHasher {
+    pub fn new() -> Self {
+        LatinWordHasher(0xcbf2_9ce4_8422_2325)
+    }
+
+    #[inline]
+    pub fn push(&mut self, b: u8) {
+        self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+
+    /// The key of the bytes pushed so far, as [`feature_key`] gives it.
+    #[inline]
+    pub fn key(&self) -> u64 {
+        word_key(mix(self.0))
+    }
+}
+
+impl Default for LatinWordHasher {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Key of a Latin unigram from its word hash.

@@ -33,6 +33,7 @@ pub mod model;
 pub mod normalize;
 pub mod obfuscate;
 pub mod rejoin;
+pub mod segment;
 pub mod spaced;
 pub mod train;
 pub mod urls;
@@ -307,6 +308,13 @@ pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     leet::fold_leet_digits(n);
 }
 
+/// What a category's model scan suspects of a document's Latin words (see [`rejoin`] and [`segment`]).
+#[derive(Debug, Default, Clone, Copy)]
+struct WordSuspicion {
+    split_suspected: bool,
+    run_together_suspected: bool,
+}
+
 /// The bit of the vocabulary filter (of `bits`, a power of two) for word key `k`.
 fn vocabulary_bit(k: u64, bits: usize) -> usize {
     (k.wrapping_mul(0xA076_1D64_78BD_642F) >> (64 - bits.trailing_zeros())) as usize
@@ -502,21 +510,28 @@ impl Classifier {
             self.normalize_into(t, n);
         }
         let probe = |k: u64| self.knows(k);
-        let mut suspected = false;
+        let (mut split, mut run_together) = (false, false);
         let mut verdicts: Vec<Verdict> = self
             .engines
             .iter()
             .map(|e| {
-                let (v, split) = self.verdict(e, doc, normalized, lexicon, Some(&probe));
-                suspected |= split;
+                let (v, s) = self.verdict(e, doc, normalized, lexicon, Some(&probe));
+                split |= s.split_suspected;
+                run_together |= s.run_together_suspected;
                 v
             })
             .collect();
-        if suspected {
-            // Words split by inserted spaces: join them back and read the texts again (see [`rejoin`]).
+        if split || run_together {
+            // Words split by inserted spaces or run together without any: put the words back and read the texts
+            // again (see [`rejoin`] and [`segment`]).
             let mut changed = false;
             for n in normalized.iter_mut() {
-                changed |= rejoin::rejoin_split_words(n, |k| self.knows(k));
+                if run_together {
+                    changed |= segment::split_run_together(n, |k| self.knows(k));
+                }
+                if split {
+                    changed |= rejoin::rejoin_split_words(n, |k| self.knows(k));
+                }
             }
             if changed {
                 verdicts = self
@@ -529,7 +544,7 @@ impl Classifier {
         Classification { verdicts }
     }
 
-    /// The verdict of one category, and whether its model suspects split words (with a `split_probe`).
+    /// The verdict of one category, and what its model suspects of the words (with a `split_probe`).
     fn verdict(
         &self,
         e: &Engine,
@@ -537,7 +552,7 @@ impl Classifier {
         normalized: &[Normalized],
         scratch: &mut LexiconScratch,
         split_probe: Option<&dyn Fn(u64) -> bool>,
-    ) -> (Verdict, bool) {
+    ) -> (Verdict, WordSuspicion) {
         let LexiconScratch { hits, seen } = scratch;
         hits.clear();
         for (i, n) in normalized.iter().enumerate() {
@@ -581,7 +596,12 @@ impl Classifier {
             .map_or_else(|| normalized.iter().any(Normalized::is_cjk), |(_, s)| s.zh);
         ev.lexicon_score = e.lexicon_scale.of(zh) * slog(raw);
         let mut score = ev.lexicon_score;
-        let split_suspected = model.as_ref().is_some_and(|(_, s)| s.split_suspected);
+        let suspicion = model
+            .as_ref()
+            .map_or_else(WordSuspicion::default, |(_, s)| WordSuspicion {
+                split_suspected: s.split_suspected,
+                run_together_suspected: s.run_together_suspected,
+            });
         if let Some((m, s)) = model {
             let mut top = Vec::with_capacity(s.top.len());
             top.extend(
@@ -618,7 +638,7 @@ impl Classifier {
             matched: score >= e.threshold,
             evidence: ev,
         };
-        (verdict, split_suspected)
+        (verdict, suspicion)
     }
 
     /// Normalises one text as `classify` first reads it: the steps of [`prepare`] (`classify` then also joins

@@ -44,7 +44,7 @@ pub fn pieces_suggest_splits(pieces: usize, words: usize) -> bool {
 }
 
 /// The letter-only words of `text`: maximal runs of ASCII alphanumerics that have no digit.
-fn letter_words(text: &[u8]) -> Vec<Range<usize>> {
+pub(crate) fn letter_words(text: &[u8]) -> Vec<Range<usize>> {
     let mut words = Vec::new();
     let mut i = 0;
     while i < text.len() {
