@@ -127,6 +127,14 @@ fn obfuscated_probe_news_is_caught_exactly_as_often_as_plain() {
     );
 }
 
+/// The English items of probe-test and of probe3's test half.
+fn english_probe_records() -> Vec<Record> {
+    let mut records = probe_records();
+    records.extend(probe3_test_records());
+    records.retain(|r| r.lang == "en");
+    records
+}
+
 /// `text` with a space typed inside about half of its words of five letters or more, at a random inner place
 /// (`parlia ment`, `minis ter`), as an evader would split them.
 fn split_words(text: &str, seed: u64) -> String {
@@ -148,9 +156,7 @@ fn split_words(text: &str, seed: u64) -> String {
 #[test]
 fn english_news_with_words_split_by_spaces_is_still_caught() {
     let c = shipped_classifier();
-    let mut records = probe_records();
-    records.extend(probe3_test_records());
-    records.retain(|r| r.lang == "en");
+    let records = english_probe_records();
     let plain = evaluate(&c, &records, |t, _| t.to_string());
     let split = evaluate(&c, &records, split_words);
     // Without joining the words back, 16 of the 30 political probe-test items caught plain were caught split.
@@ -166,9 +172,7 @@ fn english_news_with_words_split_by_spaces_is_still_caught() {
 #[test]
 fn english_news_run_together_or_spaced_letter_by_letter_is_mostly_caught() {
     let c = shipped_classifier();
-    let mut records = probe_records();
-    records.extend(probe3_test_records());
-    records.retain(|r| r.lang == "en");
+    let records = english_probe_records();
     let plain = evaluate(&c, &records, |t, _| t.to_string());
     let run_together = evaluate(&c, &records, |t, _| t.replace(' ', ""));
     let letter_spaced = evaluate(&c, &records, |t, _| {

@@ -189,18 +189,20 @@ pub fn rejoin_split_words(n: &mut Normalized, knows: impl Fn(u64) -> bool) -> bo
     true
 }
 
+/// The word keys of `words`: a vocabulary for the tests of this module and of [`super::segment`].
+#[cfg(test)]
+pub(crate) fn vocabulary(words: &[&str]) -> std::collections::HashSet<u64> {
+    words
+        .iter()
+        .map(|w| latin_word_key(&[w.as_bytes()]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::classify::normalize::Normalizer;
     use std::collections::HashSet;
-
-    fn vocabulary(words: &[&str]) -> HashSet<u64> {
-        words
-            .iter()
-            .map(|w| latin_word_key(&[w.as_bytes()]))
-            .collect()
-    }
 
     fn rejoined(s: &str, vocab: &HashSet<u64>) -> String {
         let mut n = Normalizer::new().normalize(s);

@@ -105,14 +105,8 @@ fn pieces(word: &[u8], knows: &dyn Fn(u64) -> bool) -> Option<Vec<usize>> {
 mod tests {
     use super::*;
     use crate::classify::normalize::Normalizer;
+    use crate::classify::rejoin::vocabulary;
     use std::collections::HashSet;
-
-    fn vocabulary(words: &[&str]) -> HashSet<u64> {
-        words
-            .iter()
-            .map(|w| latin_word_key(&[w.as_bytes()]))
-            .collect()
-    }
 
     fn split(s: &str, v: &HashSet<u64>) -> String {
         let mut n = Normalizer::new().normalize(s);
