@@ -192,3 +192,46 @@ fn english_news_run_together_or_spaced_letter_by_letter_is_mostly_caught() {
         );
     }
 }
+
+#[test]
+fn chinese_news_with_letters_between_its_characters_is_caught_as_often_as_plain() {
+    let c = shipped_classifier();
+    let mut records = probe_records();
+    records.extend(probe3_test_records());
+    records.retain(|r| r.lang == "zh");
+    let plain = evaluate(&c, &records, |t, _| t.to_string());
+    // Between every two Chinese characters: two letters (`外ab交`), or a letter with spaces (`外 x 交`).
+    let between_characters = |t: &str, gap: &dyn Fn() -> String| {
+        let hanzi = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+        let mut out = String::new();
+        let mut prev: Option<char> = None;
+        for c in t.chars() {
+            if prev.is_some_and(hanzi) && hanzi(c) {
+                out.push_str(&gap());
+            }
+            out.push(c);
+            prev = Some(c);
+        }
+        out
+    };
+    let pairs = ["ab", "ok", "xy", "QQ", "zz"];
+    let two_letters = evaluate(&c, &records, |t, seed| {
+        let rng = std::cell::RefCell::new(Rng::new(seed));
+        between_characters(t, &|| {
+            pairs[rng.borrow_mut().below(pairs.len() as u64) as usize].to_string()
+        })
+    });
+    let spaced_letter = evaluate(&c, &records, |t, _| between_characters(t, &|| " x ".into()));
+    for (what, r) in [
+        ("two letters", &two_letters),
+        ("a spaced letter", &spaced_letter),
+    ] {
+        assert_eq!(
+            (r.overall.tp, r.overall.fp),
+            (plain.overall.tp, plain.overall.fp),
+            "{what}:\n{}\nplain:\n{}",
+            r.table(),
+            plain.table()
+        );
+    }
+}

@@ -21,6 +21,7 @@
 //! used by the `imgate learn` / `imgate eval` commands.
 
 pub mod camel;
+pub mod cjkgap;
 pub mod corpus;
 pub mod domains;
 mod engine;
@@ -295,13 +296,15 @@ impl ClassifyScratch {
 }
 
 /// Every step that turns a text into what the signals read, in order: [`Normalizer::normalize_into`], camel-case
-/// words split ([`camel`]), symbols inside words removed ([`inword`]), letter-spaced words joined ([`spaced`]), URL tokens blanked but for their path words
+/// words split ([`camel`]), symbols inside words removed ([`inword`]), Latin runs inserted between CJK characters
+/// removed ([`cjkgap`]), letter-spaced words joined ([`spaced`]), URL tokens blanked but for their path words
 /// ([`urls`]), leetspeak digits folded ([`leet`], after the URLs so that ids in links stay ids). Scoring and
 /// training both go through here, so a model learns from exactly what it will score.
 pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     norm.normalize_into(text, n);
     camel::split_camel_case(n, text);
     inword::remove_inserted_symbols(n);
+    cjkgap::remove_inserted_runs(n);
     spaced::join_spaced_letters(n, text);
     urls::blank_urls(n);
     leet::fold_leet_symbols(n);
