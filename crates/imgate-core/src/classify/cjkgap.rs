@@ -9,6 +9,7 @@
 //! are dates and counts: `月15日`), with at most one space on either side.
 
 use super::normalize::{is_cjk, Normalized};
+use super::pairs::push_pair_hits;
 use std::ops::Range;
 
 /// Fewest runs between CJK characters that make a text's runs inserted ones.
@@ -31,31 +32,6 @@ fn cjk_after(text: &str, start: usize) -> bool {
         .is_some_and(is_cjk)
 }
 
-/// The positions right after a non-ASCII byte where an ASCII letter, digit or space starts. Blocks of 32 byte
-/// pairs are tested without an early exit inside (the test vectorises); only a block with a hit is looked at
-/// pair by pair. Chinese text has few such places, English text few non-ASCII bytes.
-fn latin_after_non_ascii(bytes: &[u8]) -> Vec<usize> {
-    let hit = |x: u8, y: u8| (x >= 0x80) & (y.is_ascii_alphanumeric() | (y == b' '));
-    let mut out = Vec::new();
-    let pairs = bytes.len().saturating_sub(1);
-    let mut base = 0;
-    while base < pairs {
-        let end = (base + 32).min(pairs);
-        let (Some(x), Some(y)) = (bytes.get(base..end), bytes.get(base + 1..end + 1)) else {
-            break;
-        };
-        if x.iter().zip(y).fold(false, |any, (&x, &y)| any | hit(x, y)) {
-            for (k, (&x, &y)) in x.iter().zip(y).enumerate() {
-                if hit(x, y) {
-                    out.push(base + k + 1);
-                }
-            }
-        }
-        base = end;
-    }
-    out
-}
-
 /// Removes inserted Latin runs between CJK characters of `n` (see the module doc). Returns whether anything
 /// changed.
 pub fn remove_inserted_runs(n: &mut Normalized) -> bool {
@@ -65,7 +41,14 @@ pub fn remove_inserted_runs(n: &mut Normalized) -> bool {
     let text = n.text.as_str();
     let bytes = text.as_bytes();
     let mut gaps: Vec<Range<usize>> = Vec::new();
-    for left in latin_after_non_ascii(bytes) {
+    // Where an ASCII letter, digit or space follows a non-ASCII byte: few places in Chinese text.
+    let mut lefts = Vec::new();
+    push_pair_hits(
+        bytes,
+        |x, y| (x >= 0x80) & (y.is_ascii_alphanumeric() | (y == b' ')),
+        &mut lefts,
+    );
+    for left in lefts {
         if !cjk_before(text, left) {
             continue;
         }

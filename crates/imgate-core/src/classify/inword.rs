@@ -19,6 +19,7 @@
 //! so do `@`, `!` and `$`, which [`super::leet`] reads as letters (`p@rliament`).
 
 use super::normalize::Normalized;
+use super::pairs::push_pair_hits;
 use std::ops::Range;
 
 /// How a symbol between two ASCII letters is read (see the module doc).
@@ -67,30 +68,6 @@ fn lone_letter(b: &[u8], i: usize) -> bool {
         && !b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
 }
 
-/// Pushes to `out` the positions right after an ASCII letter where a non-ASCII character starts, in order. This runs
-/// over every text: blocks of 32 byte pairs are first tested without an early exit inside (the test vectorises),
-/// and only a block with a hit is looked at pair by pair. English prose has few such places, Chinese text few
-/// letters.
-fn push_non_ascii_after_letter(bytes: &[u8], out: &mut Vec<usize>) {
-    let hit = |x: u8, y: u8| x.is_ascii_alphabetic() & (y >= 0x80);
-    let pairs = bytes.len().saturating_sub(1);
-    let mut base = 0;
-    while base < pairs {
-        let end = (base + 32).min(pairs);
-        let (Some(x), Some(y)) = (bytes.get(base..end), bytes.get(base + 1..end + 1)) else {
-            return;
-        };
-        if x.iter().zip(y).fold(false, |any, (&x, &y)| any | hit(x, y)) {
-            for (k, (&x, &y)) in x.iter().zip(y).enumerate() {
-                if hit(x, y) {
-                    out.push(base + k + 1);
-                }
-            }
-        }
-        base = end;
-    }
-}
-
 /// Removes runs of inserted symbols between two ASCII letters of `n`. Returns whether anything changed.
 pub fn remove_inserted_symbols(n: &mut Normalized) -> bool {
     let text = n.text.as_str();
@@ -113,7 +90,12 @@ pub fn remove_inserted_symbols(n: &mut Normalized) -> bool {
             candidates.push(i);
         }
     }
-    push_non_ascii_after_letter(bytes, &mut candidates);
+    // Non-ASCII characters right after a letter: few in English prose, and Chinese text has few letters.
+    push_pair_hits(
+        bytes,
+        |x, y| x.is_ascii_alphabetic() & (y >= 0x80),
+        &mut candidates,
+    );
     if candidates.is_empty() {
         return false;
     }

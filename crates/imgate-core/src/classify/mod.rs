@@ -33,6 +33,7 @@ pub mod lexicon;
 pub mod model;
 pub mod normalize;
 pub mod obfuscate;
+mod pairs;
 pub mod rejoin;
 pub mod segment;
 pub mod spaced;
