@@ -43,6 +43,11 @@ pub fn pieces_suggest_splits(pieces: usize, words: usize) -> bool {
     words >= MIN_PROBED_WORDS && pieces * 100 >= words * SUSPICIOUS_PIECES_PERCENT
 }
 
+/// Whether `piece` is a word: a stop word, or one `knows` knows.
+fn is_a_word(piece: &[u8], knows: &dyn Fn(u64) -> bool) -> bool {
+    is_stop_word(piece) || knows(latin_word_key(&[piece]))
+}
+
 /// The letter-only words of `text`: maximal runs of ASCII alphanumerics that have no digit.
 pub(crate) fn letter_words(text: &[u8]) -> Vec<Range<usize>> {
     let mut words = Vec::new();
@@ -123,8 +128,7 @@ pub fn has_split_word(text: &[u8], knows: &dyn Fn(u64) -> bool) -> bool {
     letter_words(text).into_iter().any(|r| {
         let piece = text.get(r.clone()).unwrap_or_default();
         piece.len() <= MAX_PROBED_PIECE
-            && !is_stop_word(piece)
-            && !knows(latin_word_key(&[piece]))
+            && !is_a_word(piece, knows)
             && joins_a_neighbour(text, r.start, r.end, knows)
     })
 }
@@ -138,23 +142,11 @@ pub fn rejoin_split_words(n: &mut Normalized, knows: impl Fn(u64) -> bool) -> bo
     let text = n.text.as_bytes();
     let words = letter_words(text);
     let piece = |r: &Range<usize>| text.get(r.clone()).unwrap_or_default();
-    let is_word = |r: &Range<usize>| is_stop_word(piece(r)) || knows(latin_word_key(&[piece(r)]));
     // Whether `b` follows `a` after exactly one space.
     let adjacent =
         |a: &Range<usize>, b: &Range<usize>| b.start == a.end + 1 && text.get(a.end) == Some(&b' ');
-    let mut known: Vec<Option<bool>> = vec![None; words.len()];
-    let mut known_at = |i: usize| -> bool {
-        match known.get(i).copied().flatten() {
-            Some(k) => k,
-            None => {
-                let k = words.get(i).is_some_and(&is_word);
-                if let Some(slot) = known.get_mut(i) {
-                    *slot = Some(k);
-                }
-                k
-            }
-        }
-    };
+    let known: Vec<bool> = words.iter().map(|r| is_a_word(piece(r), &knows)).collect();
+    let known_at = |i: usize| known.get(i).copied().unwrap_or(true);
     let mut drop: Vec<usize> = Vec::new();
     let mut i = 0;
     while i + 1 < words.len() {
