@@ -223,6 +223,86 @@ fn a_changed_config_file_is_reloaded_by_the_watcher() {
     });
 }
 
+/// A sign-up that breaks every rule: 422 while registration is enforced, 201 (stored) when not.
+fn bad_sign_up_status(h: &Harness, n: usize) -> u16 {
+    let body = json!({"username": format!("w{n}"), "password": "pw", "real_name": "admin",
+        "id_number": "110105194912310021", "phone": "12345678901",
+        "agreement": {"accepted": false, "version": "2014-08"}});
+    h.raw(&request(
+        "POST",
+        "/api/v1/accounts",
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    ))
+    .status
+}
+
+#[test]
+fn the_watcher_never_applies_a_file_cut_off_mid_write_but_an_explicit_reload_does() {
+    let h = Harness::start_with(|t| *t = t.replace("interval = \"2s\"", "interval = \"100ms\""));
+    assert_eq!(bad_sign_up_status(&h, 0), 422);
+    let original = std::fs::read_to_string(h.config_path()).unwrap();
+    // An editor saving in place, caught just before the JSON sign-up route's rules: valid
+    // TOML whose route `register-json` no longer checks anything.
+    let cut = original
+        .find("[route.register]")
+        .expect("the shipped register route");
+    std::fs::write(h.config_path(), &original[..cut]).unwrap();
+    wait_until("the watcher to hold the change back", || {
+        h.logs()
+            .contains("configuration change not applied: it removes enforcement")
+    });
+    let logs = h.logs();
+    assert!(
+        logs.contains("route register-json: field id_number"),
+        "the log names what the change removes:\n{logs}"
+    );
+    assert_eq!(
+        bad_sign_up_status(&h, 1),
+        422,
+        "the old policy still enforces"
+    );
+
+    // The operator means it: an explicit reload applies the same file.
+    let (status, body) = post(&h.admin_url("/admin/reload"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(bad_sign_up_status(&h, 2), 201);
+
+    // Putting the rules back adds enforcement: the watcher applies that by itself.
+    std::fs::write(h.config_path(), &original).unwrap();
+    wait_until("the watcher to restore the rules", || {
+        bad_sign_up_status(&h, 3) == 422
+    });
+}
+
+#[test]
+fn a_reload_that_turns_the_watcher_off_stops_it() {
+    let h = Harness::start_with(|t| *t = t.replace("interval = \"2s\"", "interval = \"100ms\""));
+    let original = std::fs::read_to_string(h.config_path()).unwrap();
+    let off = original.replace("watch = true", "watch = false");
+    std::fs::write(h.config_path(), &off).unwrap();
+    wait_until("the watcher to apply watch = false", || {
+        h.logs().matches("configuration reloaded").count() >= 1
+    });
+    std::fs::write(
+        h.config_path(),
+        format!("{off}\n[[route]]\npath = \"/api/v1/session\"\naction = \"deny\"\n"),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        h.raw(&request("GET", "/api/v1/session", &[], b"")).status,
+        401,
+        "the watcher is off: the deny route is not applied"
+    );
+    let (status, _) = post(&h.admin_url("/admin/reload"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        h.raw(&request("GET", "/api/v1/session", &[], b"")).status,
+        403
+    );
+}
+
 #[test]
 fn captured_output_never_holds_a_full_id_or_phone_number() {
     let h = Harness::start();

@@ -402,6 +402,11 @@ impl RegisterRule {
     }
 
     /// The body kind this rule reads.
+    /// The names of the fields this rule checks (for telling what a config change removes).
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|f| f.name.as_str())
+    }
+
     pub fn body_kind(&self) -> BodyKind {
         self.body
     }
