@@ -20,6 +20,8 @@ pub struct Harness {
     child: Option<Child>,
     demo: Option<imgate_demo::DemoServer>,
     runtime: tokio::runtime::Runtime,
+    /// The gateway's `RUST_LOG`.
+    rust_log: &'static str,
 }
 
 /// The project's shipped `conf/` folder.
@@ -75,13 +77,18 @@ impl Harness {
     /// Like [`Harness::start_with`], also writing `files` (relative to the config folder)
     /// before the gateway starts.
     pub fn start_with_files(files: &[(&str, &[u8])], edit: impl FnOnce(&mut String)) -> Harness {
-        Self::start_inner(files, edit, None)
+        Self::start_inner(files, edit, None, "info")
+    }
+
+    /// The shipped configuration with the gateway's `RUST_LOG` set to `rust_log`.
+    pub fn start_logging(rust_log: &'static str) -> Harness {
+        Self::start_inner(&[], |_| {}, None, rust_log)
     }
 
     /// The shipped configuration in front of `upstream` (some other server) instead of
     /// the demo server.
     pub fn start_with_upstream(upstream: SocketAddr) -> Harness {
-        Self::start_inner(&[], |_| {}, Some(upstream))
+        Self::start_inner(&[], |_| {}, Some(upstream), "info")
     }
 
     /// [`Harness::start_with_upstream`] with the configuration edited by `edit`.
@@ -89,13 +96,14 @@ impl Harness {
         upstream: SocketAddr,
         edit: impl FnOnce(&mut String),
     ) -> Harness {
-        Self::start_inner(&[], edit, Some(upstream))
+        Self::start_inner(&[], edit, Some(upstream), "info")
     }
 
     fn start_inner(
         files: &[(&str, &[u8])],
         edit: impl FnOnce(&mut String),
         custom_upstream: Option<SocketAddr>,
+        rust_log: &'static str,
     ) -> Harness {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -146,6 +154,7 @@ impl Harness {
             child: None,
             demo,
             runtime,
+            rust_log,
         };
         harness.spawn_gateway();
         harness
@@ -164,7 +173,7 @@ impl Harness {
         let child = Command::new(env!("CARGO_BIN_EXE_imgate"))
             .args(["run", "--config"])
             .arg(self.config_path())
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", self.rust_log)
             .stdout(Stdio::from(log.try_clone().expect("clone log")))
             .stderr(Stdio::from(log))
             .spawn()

@@ -25,11 +25,17 @@ pub fn mask_phone(phone: &str) -> String {
 /// numbers end) in free text: runs of 15 or more like ID numbers, shorter ones like
 /// phone numbers. A run is spelled the ways clients spell numbers: digits may be
 /// separated by single spaces or hyphens (`138 0013 8000`, `138-0013-8000`, as the phone
-/// validator accepts them) and percent-encoded (`%31%33%38...`, as paths carry them).
-/// Separators stay, the masked digits become `*` (a percent-encoded one `***`), so the
-/// text keeps its length in characters. Use it on any text that may carry client input
-/// before it is logged or echoed. Text with fewer than ten digits is returned as it is,
-/// without a copy (most paths).
+/// validator accepts them), percent-encoded (`%31%33%38...`, as paths carry them) or
+/// full-width (`１３８...`). A number shaped like an ID number (15 or 18 characters) or a
+/// mainland mobile number (11 digits from `13` to `19`, or 13 with `86` in front) is
+/// masked whatever separates its digits, up to three separators at a time: any
+/// punctuation but the URL delimiters `/ ? & = #`, a percent-encoded or invisible
+/// character (`440306198.50615123X`, `139_1234_5679`, `139%2E1234`, `139%E2%80%8B1234`).
+/// Other runs keep the strict spelling, so dates and times such as `2026-12-02 10:30:00`
+/// stay readable. Separators stay, the masked digits become `*` (a percent-encoded one
+/// `***`), so the text keeps its length in characters. Use it on any text that may carry
+/// client input before it is logged or echoed. Text with fewer than ten digits is returned
+/// as it is, without a copy (most paths).
 pub fn mask_digits_in(text: &str) -> Cow<'_, str> {
     if !may_hold_a_number(text.as_bytes()) {
         return Cow::Borrowed(text);
@@ -52,7 +58,96 @@ fn digit_at(bytes: &[u8], i: usize) -> Option<usize> {
         {
             Some(3)
         }
+        0xEF if is_full_width_digit(bytes, i) => Some(3),
         _ => None,
+    }
+}
+
+/// `０`-`９` (U+FF10-FF19) at byte `i`.
+fn is_full_width_digit(bytes: &[u8], i: usize) -> bool {
+    matches!(bytes.get(i..i + 3), Some([0xEF, 0xBC, 0x90..=0x99]))
+}
+
+/// The value of the digit unit `bytes[s..e]` (see [`digit_at`]): its last byte holds it
+/// (`7`, `%37`, or `７`, which ends in 0x97).
+fn digit_value(bytes: &[u8], (_, e): (usize, usize)) -> u8 {
+    bytes[e - 1] & 0x0F
+}
+
+/// Separators a loosely spelled number may have between two digits, at most this many
+/// in a row.
+const MAX_LOOSE_GAP: usize = 3;
+
+/// One separator of a loosely spelled number at byte `i` (see [`mask_digits_in`]): an
+/// ASCII punctuation or space byte other than the URL delimiters, a percent-encoded byte
+/// that is not a letter or digit (`%2D`, `%E2`; `%252D` encoded twice), or a character
+/// that is neither a letter nor a digit (`\u{200B}`, `－`). Its length in bytes.
+fn separator_at(text: &str, i: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    match *bytes.get(i)? {
+        b'/' | b'?' | b'&' | b'=' | b'#' => None,
+        b'%' => {
+            let hex = |k: usize| bytes.get(k).copied().and_then(|b| (b as char).to_digit(16));
+            let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+                return Some(1); // a lone percent sign
+            };
+            let byte = (high * 16 + low) as u8;
+            if byte == b'%' && hex(i + 3).is_some() && hex(i + 4).is_some() {
+                return Some(5);
+            }
+            (!byte.is_ascii_alphanumeric()).then_some(3)
+        }
+        b if b.is_ascii_alphanumeric() => None,
+        b if b.is_ascii() => Some(1),
+        _ if is_full_width_digit(bytes, i) => None,
+        _ => {
+            let c = text.get(i..)?.chars().next()?;
+            (!c.is_alphanumeric()).then_some(c.len_utf8())
+        }
+    }
+}
+
+/// Like [`run_at`], with up to [`MAX_LOOSE_GAP`] separators of any kind between digits.
+fn loose_run_at(text: &str, start: usize, units: &mut Vec<(usize, usize)>) -> usize {
+    let bytes = text.as_bytes();
+    units.clear();
+    let mut i = start;
+    while let Some(len) = digit_at(bytes, i) {
+        units.push((i, i + len));
+        i += len;
+        let mut next = i;
+        for _ in 0..MAX_LOOSE_GAP {
+            if digit_at(bytes, next).is_some() {
+                break;
+            }
+            match separator_at(text, next) {
+                Some(len) => next += len,
+                None => break,
+            }
+        }
+        if digit_at(bytes, next).is_none() {
+            break;
+        }
+        i = next;
+    }
+    if let Some(len) = check_char_at(bytes, i) {
+        units.push((i, i + len));
+        i += len;
+    }
+    i
+}
+
+/// Whether the units of a loosely spelled run are shaped like an ID number (15 or 18
+/// characters) or a mainland mobile number (`1[3-9]` and 9 more digits, or `86` in front).
+fn shaped_like_id_or_mobile(bytes: &[u8], units: &[(usize, usize)]) -> bool {
+    let digit = |k: usize| units.get(k).map(|&u| digit_value(bytes, u));
+    let mobile_at =
+        |k: usize| digit(k) == Some(1) && digit(k + 1).is_some_and(|d| (3..=9).contains(&d));
+    match units.len() {
+        15 | 18 => true,
+        11 => mobile_at(0),
+        13 => digit(0) == Some(8) && digit(1) == Some(6) && mobile_at(2),
+        _ => false,
     }
 }
 
@@ -98,7 +193,10 @@ fn mask_digit_runs(text: &str) -> String {
             i += 1;
             continue;
         }
-        let end = run_at(bytes, i, &mut units);
+        let mut end = loose_run_at(text, i, &mut units);
+        if !shaped_like_id_or_mobile(bytes, &units) {
+            end = run_at(bytes, i, &mut units);
+        }
         let n = units.len();
         if n >= MIN_SENSITIVE_DIGITS {
             // Like mask_id_number / mask_phone: region or prefix and the last four kept.
@@ -110,7 +208,7 @@ fn mask_digit_runs(text: &str) -> String {
                 if k < head || k >= n - 4 {
                     out.push_str(&text[s..e]);
                 } else {
-                    out.extend(std::iter::repeat_n('*', e - s));
+                    out.extend(std::iter::repeat_n('*', text[s..e].chars().count()));
                 }
                 at = e;
             }
@@ -126,7 +224,12 @@ fn mask_digit_runs(text: &str) -> String {
 /// [`mask_digits_in`] may mask some: one short of the minimum, as a trailing `X`
 /// completes an ID number.
 fn may_hold_a_number(bytes: &[u8]) -> bool {
-    bytes.iter().filter(|b| b.is_ascii_digit()).count() >= MIN_SENSITIVE_DIGITS - 1
+    // A full-width digit's last byte (0x90-0x99) is counted through its lead byte 0xEF.
+    bytes
+        .iter()
+        .filter(|&&b| b.is_ascii_digit() || b == 0xEF)
+        .count()
+        >= MIN_SENSITIVE_DIGITS - 1
 }
 
 /// Keeps the first `head` and last `tail` characters of a value of at least 11
@@ -187,8 +290,28 @@ mod tests {
                 "id-110105********002X-138****8000",
             ),
             ("1101051949123100%58", "110105*******100%58"),
-            // Dates, times and short numbers stay.
+            // Shaped like an ID or a mobile number: masked whatever separates the digits.
+            ("/a/440306198.50615123X", "/a/440306***.*****123X"),
+            ("/a/139_1234_5679", "/a/139_****_5679"),
+            ("/a/139:12345679", "/a/139:****5679"),
+            ("/a/139%2E1234%2E5679", "/a/139%2E****%2E5679"),
+            ("/a/440306198%252D50615123X", "/a/440306***%252D*****123X"),
+            (
+                "/a/139%E2%80%8B1234%E2%80%8B5679",
+                "/a/139%E2%80%8B****%E2%80%8B5679",
+            ),
+            (
+                "/a/139\u{200B}1234\u{00A0}5679",
+                "/a/139\u{200B}****\u{00A0}5679",
+            ),
+            ("/a/440306198--50615123X", "/a/440306***--*****123X"),
+            ("+86.139.1234.5679", "+86.1**.****.5679"),
+            ("/a/１３９１２３４５６７９", "/a/１３９****５６７９"),
+            // Dates, times, addresses and short numbers stay.
             ("2026-12-02 10:30 #42", "2026-12-02 10:30 #42"),
+            ("at 2026-12-02 10:30:00", "at 2026-12-02 10:30:00"),
+            ("ip 192.168.100.200", "ip 192.168.100.200"),
+            ("/p/2024/01/01/12345", "/p/2024/01/01/12345"),
             ("v1.2.3 build 20261202", "v1.2.3 build 20261202"),
         ];
         for (input, want) in cases {

@@ -80,8 +80,8 @@ fn classify_error(e: serde_json::Error) -> JsonError {
 /// Keys are echoed in errors to help the client, but bounded so an attacker-chosen key
 /// cannot blow up logs, and masked: a key can be an ID or phone number.
 fn truncate_key(key: &str) -> String {
-    let short: String = key.chars().take(64).collect();
-    crate::mask::mask_digits_in(&short).into_owned()
+    // Masked whole, then cut: a cut first could leave a number too short to be masked.
+    crate::mask::mask_digits_in(key).chars().take(64).collect()
 }
 
 /// The visitor of a value with `depth` containers open around it.
@@ -216,6 +216,15 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("110105********002X"), "{err}");
         assert!(!err.contains("11010519491231002X"), "{err}");
+        // Cut to 64 characters only after masking: the cut must not shorten a number
+        // below what masking recognises.
+        let key = format!("{}13912345679", "a".repeat(55));
+        let err = parse_strict_object(format!(r#"{{"{key}":1,"{key}":2}}"#).as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("aaa139****"), "{err}");
+        assert!(!err.contains("1391234"), "{err}");
     }
 
     #[test]
