@@ -419,6 +419,21 @@ fn json_tricks_and_path_variants_do_not_get_past() {
             "{target}"
         );
     }
+    // A target without its leading slash parses as `/`: refused, not routed as `/`.
+    let seen_before = h.upstream_requests(200).len();
+    for target in ["api/v1/posts", "api/v1/posts?x=1"] {
+        let resp = h.raw(&request("POST", target, &headers, body.as_bytes()));
+        assert_eq!(
+            (resp.status, resp.code()),
+            (400, "path.invalid".to_owned()),
+            "{target}"
+        );
+    }
+    assert_eq!(
+        h.upstream_requests(200).len(),
+        seen_before,
+        "nothing forwarded"
+    );
     // A non-string text field is refused rather than forwarded unexamined.
     let resp = post(
         &h,

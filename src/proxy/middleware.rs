@@ -392,7 +392,10 @@ impl Imgate {
         // Route on the bytes the upstream will receive (pingora forwards the raw request
         // target), not on the parsed URI, which normalises some spellings away.
         let raw_target = header.raw_path();
-        let absolute_form = !raw_target.starts_with(b"/") && header.uri.path().starts_with('/');
+        // Absolute form (`http://host/path`) only with a scheme: a target such as
+        // `api/v1/posts` parses as a URI whose path is `/`, and must be refused, not routed
+        // as `/` and forwarded as it came.
+        let absolute_form = has_http_scheme(raw_target) && header.uri.path().starts_with('/');
         let raw_path = if absolute_form {
             header.uri.path().as_bytes()
         } else {
@@ -716,6 +719,16 @@ impl Imgate {
             upstream_seconds,
         });
     }
+}
+
+/// Whether a request target starts with `http://` or `https://` (any case).
+fn has_http_scheme(target: &[u8]) -> bool {
+    let starts = |prefix: &[u8]| {
+        target
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    starts(b"http://") || starts(b"https://")
 }
 
 /// Seconds as milliseconds to the microsecond, so the access log prints `0.171`, not
