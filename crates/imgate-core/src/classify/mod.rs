@@ -20,6 +20,7 @@
 //! ([`train`]), evaluation ([`eval`]) and generation of obfuscated test text ([`obfuscate`]) are pure functions
 //! used by the `imgate learn` / `imgate eval` commands.
 
+pub mod bidi;
 pub mod camel;
 pub mod cjkgap;
 pub mod corpus;
@@ -307,9 +308,22 @@ pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     inword::remove_inserted_symbols(n);
     cjkgap::remove_inserted_runs(n);
     spaced::join_spaced_letters(n, text);
-    urls::blank_urls(n);
+    urls::blank_urls(n, text);
     leet::fold_leet_symbols(n);
     leet::fold_leet_digits(n);
+}
+
+/// A declared category value as it is compared: normalised like text (width, case, traditional characters,
+/// look-alikes), its words joined by single spaces, so `Political-News`, `political_news`, `political news` and
+/// `時政` meet `political_news` and `时政` in the config.
+fn declared_key(norm: &Normalizer, value: &str) -> String {
+    let normalized = norm.normalize(value);
+    let words: Vec<&str> = normalized
+        .text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.join(" ")
 }
 
 /// What a category's model scan suspects of a document's Latin words (see [`rejoin`] and [`segment`]).
@@ -404,7 +418,7 @@ impl Classifier {
                 if !w.is_finite() {
                     return Err(invalid(format!("declared weight for {k:?} must be finite")));
                 }
-                declared.insert(k.trim().to_lowercase(), *w);
+                declared.insert(declared_key(&norm, k), *w);
             }
             let lexicon_scale = spec
                 .lexicon_weight
@@ -486,6 +500,21 @@ impl Classifier {
     /// returns (the verdicts and their evidence): the gateway classifies one small post per request, where buffer
     /// allocation would cost as much as the scan itself.
     pub fn classify(&self, doc: &Document<'_>) -> Classification {
+        if doc.texts.iter().any(|t| bidi::has_override(t)) {
+            // Read as displayed (see [`bidi`]); evidence offsets then refer to the display-order texts.
+            let shown: Vec<String> = doc.texts.iter().map(|t| bidi::display_order(t)).collect();
+            let doc = Document {
+                texts: shown.iter().map(String::as_str).collect(),
+                source_urls: doc.source_urls.clone(),
+                declared_category: doc.declared_category,
+            };
+            return self.classify_in_order(&doc);
+        }
+        self.classify_in_order(doc)
+    }
+
+    /// [`Classifier::classify`] of texts in display order.
+    fn classify_in_order(&self, doc: &Document<'_>) -> Classification {
         thread_local! {
             static SCRATCH: RefCell<ClassifyScratch> = RefCell::new(ClassifyScratch::default());
         }
@@ -626,8 +655,11 @@ impl Classifier {
             score += ev.domain.as_ref().map_or(0.0, |d| d.weight);
         }
         if let Some(d) = doc.declared_category {
-            let key = d.trim().to_lowercase();
-            if let Some(w) = e.declared.get(&key) {
+            // The whole value, or failing that a level of a hierarchical one (`news/politics`).
+            let weight = std::iter::once(d)
+                .chain(d.split('/'))
+                .find_map(|value| e.declared.get(&declared_key(&self.norm, value)));
+            if let Some(w) = weight {
                 ev.declared = Some(DeclaredHit {
                     value: d.to_string(),
                     weight: *w,

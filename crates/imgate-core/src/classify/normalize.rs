@@ -267,6 +267,10 @@ pub fn fold_confusable(c: char, out: &mut Vec<char>) {
         out.push(c);
         return;
     }
+    if let Some(latin) = greek_look_alike(c) {
+        out.push(latin);
+        return;
+    }
     let mut buf = [0u8; 4];
     let skel: Vec<char> = unicode_security::skeleton(c.encode_utf8(&mut buf)).collect();
     if !skel.is_empty() && skel.len() <= 3 && skel.iter().all(|s| s.is_ascii_alphanumeric()) {
@@ -274,6 +278,32 @@ pub fn fold_confusable(c: char, out: &mut Vec<char>) {
     } else {
         out.push(c);
     }
+}
+
+/// The Latin letter a lower-case Greek letter passes for inside Latin words (`ε` in `thε`, `η` in `miηister`,
+/// `τ` in `vοτe`), where TR39's skeletons keep a Greek letter (only `ο` and a few others are listed there).
+/// Upper-case Greek is folded to lower case before this. Greek text itself is not a language the shipped
+/// categories read, so folding it whole costs nothing.
+fn greek_look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'α' => 'a',
+        'β' => 'b',
+        'γ' => 'y',
+        'ε' => 'e',
+        'η' => 'n',
+        'ι' => 'i',
+        'κ' => 'k',
+        'μ' => 'u',
+        'ν' => 'v',
+        'ο' => 'o',
+        'ρ' => 'p',
+        'σ' => 'o',
+        'τ' => 't',
+        'υ' => 'u',
+        'χ' => 'x',
+        'ω' => 'w',
+        _ => return None,
+    })
 }
 
 /// The Latin letter a letter-like symbol shows, for the ones neither NFKC nor the confusables table reads as
@@ -377,6 +407,9 @@ pub(crate) enum Markup {
 /// stray `<` in ordinary text from swallowing it.
 const MAX_TAG: usize = 64;
 
+/// Longest HTML comment (`<!-- ... -->`) [`markup_at`] reads as markup.
+const MAX_COMMENT: usize = 256;
+
 /// The value of one `%XX` triplet at `at` of `b`.
 fn percent_byte(b: &[u8], at: usize) -> Option<u8> {
     match b.get(at..at + 3)? {
@@ -389,10 +422,14 @@ fn percent_byte(b: &[u8], at: usize) -> Option<u8> {
 }
 
 /// A percent-encoded non-ASCII character at `i` of `b`: two to four `%XX` triplets that are one well-formed UTF-8
-/// sequence. ASCII is left encoded (`%20`, `%41`): decoding it would change ordinary text such as `100%25`, and a
-/// reader sees an encoded ASCII letter as noise, not as the letter.
+/// sequence; or an encoded space (`%20`), which reads as the space between the words it joins
+/// (`The%20prime%20minister`). Other ASCII is left encoded (`%41`, `%25`): decoding it would change ordinary text
+/// such as `100%25`, and a reader sees an encoded ASCII letter as noise, not as the letter.
 fn percent_char_at(b: &[u8], i: usize) -> Option<Markup> {
     let lead = percent_byte(b, i)?;
+    if lead == b' ' {
+        return Some(Markup::Char(' ', 3));
+    }
     let len = match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
@@ -437,6 +474,12 @@ pub(crate) fn markup_at(text: &str, i: usize) -> Option<Markup> {
             }?;
             let c = char::from_u32(c).filter(|&c| c != '\0')?;
             Some(Markup::Char(c, semi + 2))
+        }
+        b'<' if b.get(i + 1..i + 4) == Some(b"!--") => {
+            // An HTML comment, whatever it holds, shows nothing.
+            let body = b.get(i + 4..(i + MAX_COMMENT).min(b.len()))?;
+            let end = memchr::memmem::find(body, b"-->")?;
+            Some(Markup::Tag(4 + end + 3))
         }
         b'<' => {
             let mut j = i + 1;
@@ -1297,6 +1340,9 @@ mod tests {
         // Cyrillic а, е, о, р, с and Greek ο.
         assert_eq!(n("\u{0435}l\u{0435}ctі\u{043E}n"), "election");
         assert_eq!(n("g\u{03BF}vernment"), "government");
+        // Greek letters that pass for Latin ones: ε, η, τ, ι, κ, ρ; upper case too.
+        assert_eq!(n("Thε priμε miηisτer"), "the priue minister");
+        assert_eq!(n("ΤΗΕ ΡΑRΤΥ κing"), "the party king");
         assert_eq!(n("0 1"), "0 1");
     }
 
@@ -1351,6 +1397,9 @@ mod tests {
             "外交部长"
         );
         assert_eq!(n("Prime <i>Minister</i>"), "prime minister");
+        // Comments show nothing, whatever they hold.
+        assert_eq!(n("pr<!-- x -->ime min<!---->ister"), "prime minister");
+        assert_eq!(n("a <!-- unclosed"), "a <!-- unclosed");
         // Not markup: kept as text.
         for (plain, kept) in [
             ("a < b and c > d", "a < b and c > d"),
@@ -1379,6 +1428,8 @@ mod tests {
         assert_eq!(n("news/%e6%94%bf%e6%b2%bb-2026"), "news/政治-2026");
         // Two- and four-byte sequences; traditional characters fold like typed ones.
         assert_eq!(n("caf%C3%A9 %F0%9F%98%80"), "cafe 😀");
+        // An encoded space separates words.
+        assert_eq!(n("The%20prime%20minister"), "the prime minister");
         assert_eq!(n("%E6%94%BF%E5%BA%9C%E5%A0%B1%E5%91%8A"), "政府报告");
         // Not a non-ASCII character: kept as text.
         for (plain, kept) in [

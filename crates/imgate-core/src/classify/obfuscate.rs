@@ -1,5 +1,7 @@
 //! Deterministic obfuscation of test text, as an evader would do it: zero-width characters, symbols and spaces
-//! inserted between CJK characters, traditional characters, full-width Latin, Cyrillic look-alikes.
+//! inserted between CJK characters, traditional characters, full-width Latin, Cyrillic and Greek look-alikes,
+//! HTML comments inside words, spaces sent as `%20`, and whole texts stored backwards behind a right-to-left
+//! override (shown the right way round).
 //!
 //! Used only at test/eval time (`imgate eval --obfuscate`) to check that obfuscated variants are caught as often
 //! as plain text; nothing generated here is stored in the product.
@@ -52,12 +54,36 @@ const CYRILLIC: [(char, char); 11] = [
     ('O', 'О'),
 ];
 
+const GREEK: [(char, char); 9] = [
+    ('a', 'α'),
+    ('e', 'ε'),
+    ('i', 'ι'),
+    ('k', 'κ'),
+    ('n', 'η'),
+    ('o', 'ο'),
+    ('p', 'ρ'),
+    ('t', 'τ'),
+    ('u', 'υ'),
+];
+
 /// Separators put between the letters of a spelled-out English word (`m-i-n-i-s-t-e-r`, `m—i—n`, `m...i...n`).
 const LETTER_SEPARATORS: [&str; 9] = ["-", ".", " ", "*", "—", "•", "·", "...", "="];
 
 /// Symbols put inside a word (`min*ister`, `gov😀ernment`, `par•liament`).
-const IN_WORD_SYMBOLS: [&str; 12] = [
-    "*", "|", "~", "😀", "★", "•", "·", "^", "\\", "†", "、", "°",
+const IN_WORD_SYMBOLS: [&str; 13] = [
+    "*",
+    "|",
+    "~",
+    "😀",
+    "★",
+    "•",
+    "·",
+    "^",
+    "\\",
+    "†",
+    "、",
+    "°",
+    "<!-- x -->",
 ];
 
 /// Digits for vowels, as leetspeak writes them (`m1n1st3r`).
@@ -224,6 +250,9 @@ impl Obfuscator {
                         .find(|(l, _)| *l == c)
                         .map_or(c, |(_, k)| *k);
                     out.push(look);
+                } else if r < 50 {
+                    let look = GREEK.iter().find(|(l, _)| *l == c).map_or(c, |(_, k)| *k);
+                    out.push(look);
                 } else {
                     out.push(c);
                 }
@@ -233,7 +262,20 @@ impl Obfuscator {
             prev_cjk = cjk;
             prev_alpha = c.is_ascii_alphabetic();
         }
-        out
+        match rng.below(10) {
+            0 => out.replace(' ', "%20"),
+            1 => {
+                // Stored backwards, shown forwards (see `bidi`); line by line, as an override ends at a break.
+                let lines: Vec<String> = out
+                    .split('\n')
+                    .map(|line| {
+                        format!("\u{202E}{}\u{202C}", line.chars().rev().collect::<String>())
+                    })
+                    .collect();
+                lines.join("\n")
+            }
+            _ => out,
+        }
     }
 }
 
@@ -247,7 +289,8 @@ mod tests {
         let o = Obfuscator::new(&norm);
         let canonical = |s: &str| {
             let mut n = crate::classify::normalize::Normalized::default();
-            super::super::prepare(&norm, s, &mut n);
+            let shown = crate::classify::bidi::display_order(s);
+            super::super::prepare(&norm, &shown, &mut n);
             n.text.split_whitespace().collect::<Vec<_>>().join(" ")
         };
         let plain = "国务院总理 会见 外交部长 the prime minister of the government";

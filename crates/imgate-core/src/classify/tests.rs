@@ -96,6 +96,44 @@ fn domains_and_declared() {
         serde_json::to_string(&v.verdicts[0].public()).unwrap(),
         r#"{"category":"political_news","matched":true}"#
     );
+    // Spelled other ways, or one level of a hierarchical value.
+    for value in ["POLITICS", "Ｐｏｌｉｔｉｃｓ", "news/politics", "politics/"] {
+        let d = Document {
+            texts: vec!["weather"],
+            source_urls: vec![],
+            declared_category: Some(value),
+        };
+        assert_eq!(c.classify(&d).verdicts[0].score, 5.0, "{value}");
+    }
+}
+
+#[test]
+fn declared_values_compare_by_their_words() {
+    let mut spec = CategorySpec::new();
+    spec.threshold = 1.0;
+    spec.declared.insert("political_news".into(), 100.0);
+    spec.declared.insert("时政".into(), 100.0);
+    let c = Classifier::build(&[("political_news".into(), spec)], &mut files).unwrap();
+    for value in [
+        "political-news",
+        "Political News",
+        "political_news",
+        "時政",
+        " 时政 ",
+    ] {
+        let d = Document {
+            texts: vec!["weather"],
+            source_urls: vec![],
+            declared_category: Some(value),
+        };
+        assert!(c.classify(&d).verdicts[0].matched, "{value}");
+    }
+    let d = Document {
+        texts: vec!["weather"],
+        source_urls: vec![],
+        declared_category: Some("politicalnews-free"),
+    };
+    assert!(!c.classify(&d).verdicts[0].matched);
 }
 
 #[test]

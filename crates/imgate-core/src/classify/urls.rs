@@ -152,50 +152,128 @@ const STRUCTURAL_WORDS: &[&[u8]] = &[
     b"www",
 ];
 
-/// Byte ranges, relative to `tok`, of the words of a URL token's path that stay readable (see the module doc):
-/// alphabetic runs of at least [`MIN_PATH_WORD`] letters between the host and the query or fragment, not part
-/// of an alphanumeric run with digits, not right after a `.`, not one of the [`STRUCTURAL_WORDS`].
-fn path_words(tok: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+/// Byte ranges, relative to `tok`, of the words of a URL token that stay readable (see the module doc): the words
+/// of its path, and of any host label, query value or fragment written as a slug of [`MIN_SLUG_WORDS`] words or
+/// more (`prime-minister-resigns.example.com`, `?headline=prime-minister-resigns-after-vote`,
+/// `#the-prime-minister-resigned`). A word is an alphabetic run of at least [`MIN_PATH_WORD`] letters, not part of
+/// an alphanumeric run with digits, not right after a `.`, not one of the [`STRUCTURAL_WORDS`]. A lone query
+/// word (`?q=election`) or host name (`gov.example.com`) is not a headline.
+fn path_words(tok: &[u8]) -> Vec<std::ops::Range<usize>> {
     let host_start = tok
         .windows(3)
         .position(|w| w == b"://")
         .map_or(0, |p| p + 3);
     let rest = tok.get(host_start..).unwrap_or_default();
-    let path = match rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')) {
-        Some(p) if rest.get(p) == Some(&b'/') => host_start + p,
-        _ => tok.len(),
+    let host_end = host_start
+        + rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
+    let path = match tok.get(host_end) {
+        Some(b'/') => host_end,
+        _ => tok.len().min(host_end),
     };
     let end = tok
         .get(path..)
         .and_then(|p| p.iter().position(|b| matches!(b, b'?' | b'#')))
         .map_or(tok.len(), |q| path + q);
-    let mut i = path;
+    let mut out = Vec::new();
+    // Host labels (and userinfo) that are slugs.
+    // A label follows a `.` by definition, so that rule (for `.html`) does not apply there.
+    for part in pieces(tok, host_start, host_end, |b| {
+        matches!(b, b'.' | b'@' | b':')
+    }) {
+        slug_words(tok, part, Dots::Allowed, &mut out);
+    }
+    words_in(tok, path..end, Dots::Excluded, &mut out);
+    // Query values and the fragment that are slugs.
+    for part in pieces(tok, end, tok.len(), |b| {
+        matches!(b, b'?' | b'&' | b'=' | b'#' | b';')
+    }) {
+        slug_words(tok, part, Dots::Excluded, &mut out);
+    }
+    out
+}
+
+/// Whether a word right after a `.` is a word (host labels) or a file extension (paths, queries).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dots {
+    Allowed,
+    Excluded,
+}
+
+/// Fewest words that make a host label, query value or fragment a headline slug.
+const MIN_SLUG_WORDS: usize = 3;
+
+/// The pieces of `tok[from..to]` between delimiter bytes.
+fn pieces(
+    tok: &[u8],
+    from: usize,
+    to: usize,
+    delimiter: fn(u8) -> bool,
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut at = from;
     std::iter::from_fn(move || {
-        while i < end {
-            if is_escape_at(tok, i) {
-                i += 3;
-                continue;
+        while at < to {
+            let s = at;
+            while at < to && !delimiter(tok[at]) {
+                at += 1;
             }
-            let s = i;
-            while i < end && tok[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            if i == s {
-                i += 1;
-                continue;
-            }
-            let run = &tok[s..i];
-            let after_dot = s > 0 && tok[s - 1] == b'.';
-            if run.len() >= MIN_PATH_WORD
-                && !after_dot
-                && run.iter().all(u8::is_ascii_alphabetic)
-                && !STRUCTURAL_WORDS.contains(&run)
-            {
-                return Some(s..i);
+            let piece = s..at;
+            at += 1;
+            if !piece.is_empty() {
+                return Some(piece);
             }
         }
         None
     })
+}
+
+/// Adds the words of `tok[range]` to `out` when it has at least [`MIN_SLUG_WORDS`] of them.
+fn slug_words(
+    tok: &[u8],
+    range: std::ops::Range<usize>,
+    dots: Dots,
+    out: &mut Vec<std::ops::Range<usize>>,
+) {
+    let before = out.len();
+    words_in(tok, range, dots, out);
+    if out.len() - before < MIN_SLUG_WORDS {
+        out.truncate(before);
+    }
+}
+
+/// Adds the readable words of `tok[range]` to `out` (see [`path_words`]).
+fn words_in(
+    tok: &[u8],
+    range: std::ops::Range<usize>,
+    dots: Dots,
+    out: &mut Vec<std::ops::Range<usize>>,
+) {
+    let (mut i, end) = (range.start, range.end.min(tok.len()));
+    while i < end {
+        if is_escape_at(tok, i) {
+            i += 3;
+            continue;
+        }
+        let s = i;
+        while i < end && tok[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if i == s {
+            i += 1;
+            continue;
+        }
+        let run = &tok[s..i];
+        let after_dot = dots == Dots::Excluded && s > 0 && tok[s - 1] == b'.';
+        if run.len() >= MIN_PATH_WORD
+            && !after_dot
+            && run.iter().all(u8::is_ascii_alphabetic)
+            && !STRUCTURAL_WORDS.contains(&run)
+        {
+            out.push(s..i);
+        }
+    }
 }
 
 /// Whether a `%XX` escape starts at `i` of `tok` (an escaped space or slash between slug words).
@@ -220,10 +298,52 @@ fn word_starts(b: &[u8], from: usize, to: usize) -> u32 {
 
 /// Overwrites URL-looking tokens of `n.text` with spaces, all but their path words ([`path_words`]), and
 /// updates `n.latin_words`. Returns whether anything was blanked.
-pub fn blank_urls(n: &mut Normalized) -> bool {
+/// `original` is the text `n` was normalised from: the normaliser decodes `%20` to a space, which inside a
+/// link must not end the link, so such spaces count as URL bytes here.
+pub fn blank_urls(n: &mut Normalized, original: &str) -> bool {
+    let escaped = escaped_spaces(n, original);
+    set_bytes(n, &escaped, b'+');
     let ranges = url_ranges(&n.text);
+    let blanked = !ranges.is_empty();
+    blank_ranges(n, ranges);
+    // Outside links (and between kept path words, which are blanked anyway) they are spaces again.
+    set_bytes(n, &escaped, b' ');
+    blanked
+}
+
+/// Positions of the spaces of `n.text` that the normaliser decoded from `%20` in `original`.
+fn escaped_spaces(n: &Normalized, original: &str) -> Vec<usize> {
+    if memchr::memmem::find(original.as_bytes(), b"%20").is_none() {
+        return Vec::new();
+    }
+    memchr::memchr_iter(b' ', n.text.as_bytes())
+        .filter(|&i| {
+            n.source_of(i)
+                .and_then(|s| original.as_bytes().get(s..s + 3))
+                .is_some_and(|escape| escape == b"%20")
+        })
+        .collect()
+}
+
+/// Sets the ASCII bytes of `n.text` at `positions` (spaces or `+`) to `byte`; same length, same word starts.
+fn set_bytes(n: &mut Normalized, positions: &[usize], byte: u8) {
+    if positions.is_empty() {
+        return;
+    }
+    let mut text = std::mem::take(&mut n.text).into_bytes();
+    for &i in positions {
+        if let Some(b) = text.get_mut(i).filter(|b| matches!(b, b' ' | b'+')) {
+            *b = byte;
+        }
+    }
+    n.text = String::from_utf8(text)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
+/// Blanks `ranges` (URL tokens of `n.text`), all but their readable words.
+fn blank_ranges(n: &mut Normalized, ranges: Vec<std::ops::Range<usize>>) {
     if ranges.is_empty() {
-        return false;
+        return;
     }
     let mut words = i64::from(n.latin_words);
     for r in ranges {
@@ -235,7 +355,7 @@ pub fn blank_urls(n: &mut Normalized) -> bool {
             .text
             .as_bytes()
             .get(r.clone())
-            .map(|tok| path_words(tok).collect())
+            .map(path_words)
             .unwrap_or_default();
         let mut at = r.start;
         for k in kept.iter().map(|k| r.start + k.start..r.start + k.end) {
@@ -246,7 +366,6 @@ pub fn blank_urls(n: &mut Normalized) -> bool {
         words += i64::from(word_starts(n.text.as_bytes(), s, e));
     }
     n.latin_words = u32::try_from(words.max(0)).unwrap_or(u32::MAX);
-    true
 }
 
 /// Overwrites `range` of `text` (ASCII: URL tokens are) with spaces. Same-length replacement keeps char
@@ -269,7 +388,7 @@ mod tests {
 
     fn blanked(s: &str) -> String {
         let mut n = Normalizer::new().normalize(s);
-        blank_urls(&mut n);
+        blank_urls(&mut n, s);
         n.text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
@@ -305,6 +424,25 @@ mod tests {
             blanked("example.com/prime%20minister%2Dresigns%2"),
             "prime minister resigns"
         );
+        // Spaces sent as `%20` inside a link do not end it.
+        assert_eq!(
+            blanked("see example.com/a/x1%20y2?id=3%204 The%20prime%20minister"),
+            "see the prime minister"
+        );
+        // A headline slug in a query value, a fragment or a host label is read; a lone word is not.
+        assert_eq!(
+            blanked("example.com/a?headline=prime-minister-resigns&utm=feed"),
+            "prime minister resigns"
+        );
+        assert_eq!(
+            blanked("https://x.co/#The-prime-minister-resigned"),
+            "the prime minister resigned"
+        );
+        assert_eq!(
+            blanked("https://prime-minister-resigns-after-vote.example.com/"),
+            "prime minister resigns after vote"
+        );
+        assert_eq!(blanked("https://gov-uk.example.com/a?q=election-day"), "");
         // Query words and file extensions are not headline words.
         assert_eq!(blanked("example.com/index.php?q=election"), "");
         assert_eq!(blanked("example.com/News/Article/2026"), "");
@@ -347,7 +485,7 @@ mod tests {
             "x(bbc.co.uk/news)y",
         ] {
             let mut n = Normalizer::new().normalize(s);
-            assert!(blank_urls(&mut n), "{s}");
+            assert!(blank_urls(&mut n, s), "{s}");
             assert_eq!(
                 n.latin_words,
                 word_starts(n.text.as_bytes(), 0, n.text.len()),
@@ -366,7 +504,7 @@ mod tests {
         let orig = "Minister https://a.example.com/x said";
         let mut n = Normalizer::new().normalize(orig);
         let before = n.text.len();
-        assert!(blank_urls(&mut n));
+        assert!(blank_urls(&mut n, orig));
         assert_eq!(n.text.len(), before);
         assert_eq!(n.latin_words, 2);
         let p = n.text.find("said").unwrap_or(0);
