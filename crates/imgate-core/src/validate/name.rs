@@ -15,6 +15,11 @@
 //!   `O'Neil`; `’` is folded to `'`).
 //! - Digits, symbols, punctuation, emoji, control, format and zero-width characters are
 //!   refused.
+//! - Words that fill a name field when someone does not give theirs are refused: `test`,
+//!   `admin`, `user`, `unknown`, `测试`, `管理员`, `用户`, `匿名`, `未知`, ... (compared without
+//!   case, spaces, dots and joiners), and one character typed four times or more (`aaaa`).
+//!   Names that are placeholders in examples but also real names (`张三`, `John Smith`) are
+//!   not refused.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -59,10 +64,12 @@ impl Default for NameOptions {
 pub enum NameError {
     #[error("must be {min} to {max} characters long")]
     Length { min: usize, max: usize },
-    #[error("may contain only Chinese characters, or only Latin letters with single spaces; no digits or symbols")]
+    #[error("may contain only Chinese characters, or only Latin letters (parts separated by single spaces, at most one hyphen or apostrophe between two letters); no digits or other symbols")]
     Characters,
     #[error("the separator dot · must stand alone between two name parts")]
     Dot,
+    #[error("is a placeholder, not a person's name: give the name on the identity document")]
+    Placeholder,
 }
 
 impl NameError {
@@ -71,6 +78,7 @@ impl NameError {
             NameError::Length { .. } => "length",
             NameError::Characters => "characters",
             NameError::Dot => "dot",
+            NameError::Placeholder => "placeholder",
         }
     }
 }
@@ -146,7 +154,89 @@ pub fn validate_person_name(input: &str, options: &NameOptions) -> Result<String
     if count < options.min_chars || count > options.max_chars {
         return Err(length_error);
     }
+    if is_placeholder(&normalised) {
+        return Err(NameError::Placeholder);
+    }
     Ok(normalised)
+}
+
+/// What people type into a name field instead of a name (see the module doc), lower case, without spaces,
+/// dots and joiners.
+const PLACEHOLDERS: &[&str] = &[
+    "test",
+    "tester",
+    "testing",
+    "testuser",
+    "testtest",
+    "admin",
+    "adminuser",
+    "administrator",
+    "root",
+    "user",
+    "username",
+    "guest",
+    "demo",
+    "sample",
+    "example",
+    "unknown",
+    "anonymous",
+    "anon",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "nobody",
+    "noname",
+    "name",
+    "fullname",
+    "realname",
+    "yourname",
+    "firstname",
+    "lastname",
+    "firstnamelastname",
+    "foo",
+    "bar",
+    "foobar",
+    "asdf",
+    "qwerty",
+    "xxx",
+    "abc",
+    "测试",
+    "测试用户",
+    "测试员",
+    "测试账号",
+    "管理员",
+    "用户",
+    "用户名",
+    "匿名",
+    "匿名用户",
+    "无名",
+    "无名氏",
+    "未知",
+    "某某",
+    "某人",
+    "姓名",
+    "名字",
+    "真实姓名",
+    "本人",
+    "暂无",
+    "不详",
+    "无",
+    "空",
+];
+
+/// Whether a validated name is a placeholder ([`PLACEHOLDERS`], or one character four times or more).
+fn is_placeholder(name: &str) -> bool {
+    let key: String = name
+        .chars()
+        .filter(|&c| !matches!(c, ' ' | MIDDLE_DOT | '-' | '\''))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let mut chars = key.chars();
+    let repeated = chars
+        .next()
+        .is_some_and(|first| key.chars().count() >= 4 && chars.all(|c| c == first));
+    repeated || PLACEHOLDERS.contains(&key.as_str())
 }
 
 fn check_characters(classes: &[Class]) -> Result<(), NameError> {
@@ -278,6 +368,17 @@ mod tests {
             ("Ahmat· Ali", Dot),
             ("123", Characters),
             ("Robert'); DROP TABLE", Characters),
+            ("测试", Placeholder),
+            ("测试用户", Placeholder),
+            ("管理员", Placeholder),
+            ("admin", Placeholder),
+            ("Test", Placeholder),
+            ("Admin User", Placeholder),
+            ("ADMINISTRATOR", Placeholder),
+            ("Null", Placeholder),
+            ("Ab C", Placeholder),
+            ("aaaa", Placeholder),
+            ("啊啊啊啊", Placeholder),
         ];
         for (input, want) in cases {
             assert_eq!(check(input), Err(want), "{input:?}");

@@ -139,6 +139,9 @@ pub fn validate_resident_id(
         810_000 => IdKind::HongKongPermit,
         820_000 => IdKind::MacauPermit,
         830_000 => IdKind::TaiwanPermit,
+        // A province's own code (`110000`) heads the division list but is never issued: numbers carry a
+        // county's code, or a city's where the city has no counties (`441900`, Dongguan).
+        _ if region % 10_000 == 0 => return Err(ResidentIdError::Region),
         _ if divisions.contains(region) => IdKind::Mainland,
         _ => return Err(ResidentIdError::Region),
     };
@@ -267,6 +270,8 @@ mod tests {
             (with_check("99010519491231002"), Region),
             (with_check("11019919491231002"), Region),
             (with_check("71000019491231002"), Region),
+            (with_check("11000019900101001"), Region),
+            (with_check("44000019900101001"), Region),
             (with_check("11010519490230002"), BirthDate),
             (with_check("11010519491301002"), BirthDate),
             (with_check("11010518991231002"), BirthDate),
