@@ -355,6 +355,85 @@ fn check_reports_bad_route_templates_with_line_and_column() {
     assert!(err.contains("imgate.toml:8:11:"), "{err}");
 }
 
+/// Errors found after parsing point at the key they are about, not at the table around it.
+#[test]
+fn check_points_rule_errors_at_their_key() {
+    let shipped = std::fs::read_to_string(common::conf_dir().join("imgate.toml")).unwrap();
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.trim_start().starts_with(needle))
+            .map(|i| i + 1)
+            .unwrap_or(0)
+    };
+    // (replace, with, the line the error must point at starts with, what the message names)
+    let cases = [
+        (
+            "validator = \"person_name\"\n\n[[route.register.fields]]\nname = \"id_number\"",
+            "validator = \"regex\"\npattern = \"(\"\n\n[[route.register.fields]]\nname = \"id_number\"",
+            "pattern = \"(\"",
+            "invalid regex `(`: unclosed group",
+        ),
+        ("current = \"2014-08\"", "current = \"\"", "current = \"\"", "agreement.current"),
+        (
+            "at = \"id_number\"",
+            "at = \"/id_number\"",
+            "at = \"/id_number\"",
+            "JSON pointer, but this route reads a form",
+        ),
+        (
+            "name = \"register-legacy-form\"",
+            "name = \"register-json\"",
+            "name = \"register-json\"",
+            "already used by route",
+        ),
+        ("code_field = \"code\"", "code_field = \"\"", "code_field", "code_field"),
+        (
+            "field = \"verified_publisher\"",
+            "field = \"\"",
+            "field = \"\"",
+            "`field` must not be empty",
+        ),
+        (
+            "lexicons/political_news.en.txt\"",
+            "lexicons/missing.txt\"",
+            "lexicons/missing.txt",
+            "missing.txt",
+        ),
+        (
+            "addresses = [\"127.0.0.1:8081\"]",
+            "addresses = [\"127.0.0.1:0\"]",
+            "addresses = [",
+            "port 0",
+        ),
+    ];
+    for (old, new, line_start, names) in cases {
+        assert!(shipped.contains(old), "{old}");
+        let text = shipped.replacen(old, new, 1);
+        let dir = tempfile::tempdir().unwrap();
+        for entry in ["lexicons", "models", "publishers.toml"] {
+            let from = common::conf_dir().join(entry);
+            let status = std::process::Command::new("cp")
+                .args(["-r", from.to_str().unwrap(), dir.path().to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let path = dir.path().join("imgate.toml");
+        std::fs::write(&path, &text).unwrap();
+        let (code, _out, err) = imgate(&["check", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{new}: {err}");
+        // The line at or after the edit that starts with `line_start` (the edited key, or the list
+        // holding the edited value).
+        let edited = shipped.find(old).unwrap_or(0);
+        let want = line_of(&text[edited..], line_start) + text[..edited].matches('\n').count();
+        assert!(
+            err.contains(&format!("imgate.toml:{want}:")) && err.contains(names),
+            "{new}: want line {want}, got {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+}
+
 #[test]
 fn check_reports_missing_files() {
     let (code, err) = check_text(&MINIMAL.replace(

@@ -2,6 +2,7 @@
 //! addresses, route templates and overlaps, limits, referenced files.
 
 use super::error::ConfigError;
+use super::locate::{self, Step};
 use super::schema::{self, Action, AuditOutput, LogFormat, MethodOverridePolicy, RawConfig};
 use crate::lookups::{
     build_approval, build_identity, ApprovalRegistry, BuildContext, IdentitySource,
@@ -200,6 +201,19 @@ pub(super) fn compile(
     let at = |span: std::ops::Range<usize>, message: String| {
         ConfigError::at_offset(path, text, span.start, message)
     };
+    // At the key the message names (`prefix` + key path) under the table at `section`, when it can be found;
+    // else at `fallback` (the table).
+    let at_key =
+        |section: &[Step], fallback: std::ops::Range<usize>, prefix: &str, message: String| {
+            let tail = locate::leading_key_path(&message, prefix);
+            let span = (!tail.is_empty())
+                .then(|| {
+                    let steps: Vec<Step> = section.iter().cloned().chain(tail).collect();
+                    locate::key_span(text, &steps)
+                })
+                .flatten();
+            at(span.unwrap_or(fallback), message)
+        };
     let base = path.parent().unwrap_or(Path::new("."));
 
     // Listener.
@@ -245,6 +259,19 @@ pub(super) fn compile(
     for address in up.addresses.get_ref() {
         if options.upstream.is_some() {
             break;
+        }
+        if address
+            .get_ref()
+            .to_socket_addrs()
+            .is_ok_and(|mut addrs| addrs.any(|a| a.port() == 0))
+        {
+            return Err(at(
+                address.span(),
+                format!(
+                    "`{}`: port 0 is no upstream port; write the port the upstream listens on",
+                    address.get_ref()
+                ),
+            ));
         }
         if address.get_ref().to_socket_addrs().is_err() {
             return Err(at(
@@ -345,15 +372,27 @@ pub(super) fn compile(
     };
     let identity = match &raw.identity {
         Some(spec) => Some(
-            build_identity(spec.get_ref(), &lookup_context)
-                .map_err(|e| at(spec.span(), format!("identity.{e}")))?,
+            build_identity(spec.get_ref(), &lookup_context).map_err(|e| {
+                at_key(
+                    &[key("identity")],
+                    spec.span(),
+                    "identity.",
+                    format!("identity.{e}"),
+                )
+            })?,
         ),
         None => None,
     };
     let approval = match &raw.approval {
         Some(spec) => Some(
-            build_approval(spec.get_ref(), &lookup_context)
-                .map_err(|e| at(spec.span(), format!("approval.{e}")))?,
+            build_approval(spec.get_ref(), &lookup_context).map_err(|e| {
+                at_key(
+                    &[key("approval")],
+                    spec.span(),
+                    "approval.",
+                    format!("approval.{e}"),
+                )
+            })?,
         ),
         None => None,
     };
@@ -361,7 +400,9 @@ pub(super) fn compile(
 
     // Routes.
     let mut routes = RouteTable::new();
-    for route in &raw.routes {
+    let mut route_names: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
+    for (index, route) in raw.routes.iter().enumerate() {
         let methods =
             compile_methods(route.methods.get_ref()).map_err(|m| at(route.methods.span(), m))?;
         let template = route.path.get_ref();
@@ -369,7 +410,30 @@ pub(super) fn compile(
             .name
             .clone()
             .unwrap_or_else(|| format!("{} {}", route.methods.get_ref().join(","), template));
-        let action = compile_route_rules(route, &register_context, &category_names, &at)?;
+        let section = [key("route"), Step::Index(index)];
+        // Names label metrics and audit lines: two routes with one name could not be told apart.
+        // (Unnamed routes are named after their methods and path, which overlapping routes share: that
+        // error is reported below, more precisely.)
+        let explicit = route.name.is_some();
+        if let Some(first) = route_names.insert(name.clone(), index).filter(|_| explicit) {
+            let span = locate::key_span(text, &[key("route"), Step::Index(index), key("name")])
+                .unwrap_or_else(|| route.path.span());
+            return Err(at(
+                span,
+                format!(
+                    "route name `{name}` is already used by route {} (routes are counted from 1)",
+                    first + 1
+                ),
+            ));
+        }
+        let at_rule_key =
+            |rule: &str, fallback: std::ops::Range<usize>, prefix: &str, message: String| {
+                let mut steps = section.to_vec();
+                steps.push(key(rule));
+                at_key(&steps, fallback, prefix, message)
+            };
+        let action =
+            compile_route_rules(route, &register_context, &category_names, &at, &at_rule_key)?;
         if let RouteAction::Enforce(rules) = &action {
             if rules.publish.is_some() && (identity.is_none() || approval.is_none()) {
                 return Err(at(
@@ -389,10 +453,33 @@ pub(super) fn compile(
             .map_err(|e| at(route.path.span(), e.to_string()))?;
     }
 
+    if raw.server.upgrade_sock.as_os_str().is_empty() {
+        let span = locate::key_span(text, &[key("server"), key("upgrade_sock")]).unwrap_or(0..0);
+        return Err(at(
+            span,
+            "`server.upgrade_sock` must be a socket path (graceful upgrades hand the listeners over through it)"
+                .to_owned(),
+        ));
+    }
+    if raw.errors.code_field.is_empty() {
+        let span = locate::key_span(text, &[key("errors"), key("code_field")]).unwrap_or(0..0);
+        return Err(at(
+            span,
+            "`errors.code_field` must not be empty: the code is what clients act on".to_owned(),
+        ));
+    }
+    // The whole policy: this file and every file it references (lexicons, models, lists), so that the hash
+    // `check` prints and `/admin/policy` shows changes with any of them.
+    let mut digest = Sha256::new();
+    digest.update(text.as_bytes());
+    for file in &files {
+        digest.update(file.to_string_lossy().as_bytes());
+        digest.update(std::fs::read(file).unwrap_or_default());
+    }
     let policy = Policy {
         source: PolicySource {
             path: path.to_owned(),
-            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            sha256: hex::encode(digest.finalize()),
             loaded_at: SystemTime::now(),
             files,
         },
@@ -457,11 +544,12 @@ fn compile_route_rules(
     register_context: &RegisterContext,
     categories: &[&str],
     at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+    at_rule_key: &impl Fn(&str, std::ops::Range<usize>, &str, String) -> ConfigError,
 ) -> Result<RouteAction, ConfigError> {
     let register = match &route.register {
         Some(spec) => Some(
             RegisterRule::compile(spec.get_ref(), register_context)
-                .map_err(|e| at(spec.span(), e.to_string()))?,
+                .map_err(|e| at_rule_key("register", spec.span(), "register.", e.to_string()))?,
         ),
         None => None,
     };
@@ -475,7 +563,7 @@ fn compile_route_rules(
             }
             Some(
                 PublishRule::compile(spec.get_ref(), categories)
-                    .map_err(|e| at(spec.span(), e.to_string()))?,
+                    .map_err(|e| at_rule_key("publish", spec.span(), "publish.", e.to_string()))?,
             )
         }
         None => None,
@@ -483,8 +571,8 @@ fn compile_route_rules(
     let mark = match &route.mark {
         Some(spec) => {
             let core_spec = spec.get_ref().clone().map_max_body(|size| size.0);
-            let rule =
-                MarkRule::compile(&core_spec).map_err(|e| at(spec.span(), format!("mark: {e}")))?;
+            let rule = MarkRule::compile(&core_spec)
+                .map_err(|e| at_rule_key("mark", spec.span(), "mark: ", format!("mark: {e}")))?;
             if rule.header().is_some() && rule.path_param().is_none() {
                 return Err(at(
                     spec.span(),
@@ -582,13 +670,28 @@ fn compile_categories(
                 column,
                 message,
             ),
-            BuildError::Read { ref category, .. }
-            | BuildError::Invalid { ref category, .. }
+            BuildError::Read {
+                ref category,
+                ref file,
+                ..
+            } => {
+                // At the file name that cannot be read.
+                let table = [key("categories"), key(category)];
+                let span =
+                    locate::string_span(text, &table, file).unwrap_or_else(|| span_of(category));
+                ConfigError::at_offset(path, text, span.start, e.to_string())
+            }
+            BuildError::Invalid { ref category, .. }
             | BuildError::Automaton { ref category, .. } => {
                 ConfigError::at_offset(path, text, span_of(category).start, e.to_string())
             }
         }
     })
+}
+
+/// A key step of a [`locate`] path.
+fn key(name: &str) -> Step {
+    Step::Key(name.to_owned())
 }
 
 fn compile_admin(

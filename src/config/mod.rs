@@ -6,6 +6,7 @@
 
 mod compile;
 pub mod error;
+mod locate;
 pub mod schema;
 pub mod units;
 

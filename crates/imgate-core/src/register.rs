@@ -666,6 +666,14 @@ fn locator(kind: BodyKind, at: &str, key: &str) -> Result<FieldLocator, Register
                     "must be a form field name without `&`, `=` or control characters",
                 ));
             }
+            if at.starts_with('/') {
+                // A JSON pointer on a form route would name a field no form has: every sign-up would be
+                // refused as missing it.
+                return Err(RegisterSpecError::new(
+                    key,
+                    format!("`{at}` is a JSON pointer, but this route reads a form: name the form field (`{}`)", at.trim_start_matches('/')),
+                ));
+            }
             Ok(FieldLocator::FormField(at.to_owned()))
         }
     }
@@ -760,7 +768,18 @@ fn compile_check(kind: BodyKind, f: &FieldSpec, key: &str) -> Result<Check, Regi
         ValidatorKind::Regex => {
             let pattern = f.pattern.as_deref().ok_or_else(|| missing("pattern"))?;
             Check::Regex(FullMatch::new(pattern).map_err(|e| {
-                RegisterSpecError::new(format!("{key}.pattern"), format!("invalid regex: {e}"))
+                // regex's message draws a caret under the pattern over three lines; a log line or an
+                // admin answer wants one: the last line says what is wrong.
+                let text = e.to_string();
+                let what = text
+                    .lines()
+                    .last()
+                    .unwrap_or(&text)
+                    .trim_start_matches("error: ");
+                RegisterSpecError::new(
+                    format!("{key}.pattern"),
+                    format!("invalid regex `{pattern}`: {what}"),
+                )
             })?)
         }
         ValidatorKind::OneOf => {

@@ -85,11 +85,19 @@ pub fn parse_lexicon(
         }
         let (term_part, weight) = match line.rfind('|') {
             Some(bar) => {
-                let col = raw_line[..bar + 1].chars().count() + 1;
-                (
-                    &line[..bar],
-                    parse_weight(file, line_no, col, &line[bar + 1..])?,
-                )
+                if let Some(first) = line[..bar].find('|') {
+                    return Err(BuildError::Syntax {
+                        file: file.to_string(),
+                        line: line_no,
+                        column: raw_line[..first].chars().count() + 1,
+                        message: "more than one `|`: a line is `term | weight`".to_owned(),
+                    });
+                }
+                // The column of the weight itself, past the spaces after `|`.
+                let after = &line[bar + 1..];
+                let pad = after.len() - after.trim_start().len();
+                let col = raw_line[..bar + 1 + pad].chars().count() + 1;
+                (&line[..bar], parse_weight(file, line_no, col, after)?)
             }
             None => (line, 1.0),
         };
@@ -165,7 +173,21 @@ mod tests {
             Err(BuildError::Syntax {
                 file, line, column, ..
             }) => {
-                assert_eq!((file.as_str(), line, column), ("pol.txt", 3, 11));
+                // The column of `heavy` itself.
+                assert_eq!((file.as_str(), line, column), ("pol.txt", 3, 12));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Two bars: at the first one.
+        match parse_lexicon("pol.txt", "国防部 | 2 | 3\n", &Normalizer::new()) {
+            Err(BuildError::Syntax {
+                line,
+                column,
+                message,
+                ..
+            }) => {
+                assert_eq!((line, column), (1, 5), "{message}");
+                assert!(message.contains("more than one `|`"), "{message}");
             }
             other => panic!("unexpected {other:?}"),
         }

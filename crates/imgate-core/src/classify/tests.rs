@@ -157,7 +157,7 @@ fn build_errors_name_file_line_column() {
     let e = Classifier::build(&[("p".into(), spec.clone())], &mut files).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "bad.txt:2:11: bad weight \"x\": expected a number"
+        "bad.txt:2:12: bad weight \"x\": expected a number"
     );
     spec.lexicons = vec!["missing.txt".into()];
     assert!(matches!(

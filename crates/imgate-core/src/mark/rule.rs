@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use super::dfa::{SelectorDfa, MAX_STATES};
 use super::error::MarkError;
 use super::selector::Selector;
-use super::spec::{check_header_name, MarkSpec, MarkSpecError, Others, DEFAULT_MAX_BODY};
+use super::spec::{
+    check_header_name, MarkSpec, MarkSpecError, Others, DEFAULT_MAX_BODY, MAX_MAX_BODY,
+};
 use super::splice::{plan_object, splice, Edit, Rendered, Target};
 use super::walk::{walk, IdValue, SelectedObject, Targets};
 
@@ -142,6 +144,11 @@ impl MarkRule {
         let max_body = spec.max_body.unwrap_or(DEFAULT_MAX_BODY);
         if max_body == 0 {
             return Err(MarkSpecError::ZeroMaxBody);
+        }
+        if max_body > MAX_MAX_BODY {
+            return Err(MarkSpecError::MaxBodyTooLarge {
+                limit: MAX_MAX_BODY,
+            });
         }
         let mut key = serde_json::to_vec(&spec.field).map_err(|_| MarkSpecError::Unrenderable)?;
         key.push(b':');

@@ -27,6 +27,10 @@ use super::selector::SelectorError;
 /// small enough that buffering it cannot hurt the gateway.
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
+/// The largest `max_body`: each marked response is held in memory whole, so a limit beyond this would let a few
+/// large answers exhaust the gateway's memory.
+pub const MAX_MAX_BODY: u64 = 256 * 1024 * 1024;
+
 /// A route's `mark` rule as written in the config, before compilation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +122,8 @@ pub enum MarkSpecError {
     IdSource,
     #[error("`{key}` must not be empty")]
     Empty { key: &'static str },
+    #[error("`max_body` must be at most {limit} bytes (256 MiB): each marked response is held in memory whole")]
+    MaxBodyTooLarge { limit: u64 },
     #[error("`field` and `id_field` must differ: the marker would overwrite the id")]
     FieldIsIdField,
     #[error("`approved_value` must differ from `false` when `others = \"false\"`: approved accounts would look like the others")]

@@ -557,6 +557,12 @@ fn spec_errors() {
         },
     );
     check(&|s| s.max_body = Some(0), MarkSpecError::ZeroMaxBody);
+    check(
+        &|s| s.max_body = Some(super::spec::MAX_MAX_BODY + 1),
+        MarkSpecError::MaxBodyTooLarge {
+            limit: super::spec::MAX_MAX_BODY,
+        },
+    );
     let mut s = spec(&["account"]);
     s.others = Others::Remove;
     s.approved_value = Value::Bool(false);
