@@ -434,6 +434,65 @@ fn check_points_rule_errors_at_their_key() {
     }
 }
 
+/// A copy of the shipped conf/ in a temp dir, with `edit` applied to the named file.
+fn shipped_copy_with(file: &str, edit: impl FnOnce(&mut Vec<u8>)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(common::conf_dir().join("."))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = dir.path().join(file);
+    let mut bytes = std::fs::read(&path).unwrap();
+    edit(&mut bytes);
+    std::fs::write(&path, bytes).unwrap();
+    dir
+}
+
+#[test]
+fn check_locates_bytes_that_are_not_utf8_and_unknown_granted_categories() {
+    let dir = shipped_copy_with("imgate.toml", |b| b.extend_from_slice(b"# caf\xe9\n"));
+    let config = dir.path().join("imgate.toml");
+    let lines = std::fs::read(&config)
+        .unwrap()
+        .split(|&b| b == b'\n')
+        .count()
+        - 1;
+    let (code, _out, err) = imgate(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!(
+            "imgate.toml:{lines}:6: the file is not UTF-8 (byte 0xE9)"
+        )),
+        "{err}"
+    );
+    let dir = shipped_copy_with("lexicons/political_news.en.txt", |b| {
+        b.extend_from_slice(b"ok | 1\nbad\xff | 1\n")
+    });
+    let config = dir.path().join("imgate.toml");
+    let (code, _out, err) = imgate(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("political_news.en.txt:")
+            && err.contains(":4: the file is not UTF-8 (byte 0xFF)"),
+        "{err}"
+    );
+    let dir = shipped_copy_with("publishers.toml", |b| {
+        *b = String::from_utf8_lossy(b)
+            .replace("\"political_news\"", "\"politcal_news\"")
+            .into_bytes();
+    });
+    let config = dir.path().join("imgate.toml");
+    let (code, _out, err) = imgate(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("grants [\"politcal_news\"], which no [categories] table defines"),
+        "{err}"
+    );
+}
+
 #[test]
 fn check_reports_missing_files() {
     let (code, err) = check_text(&MINIMAL.replace(

@@ -397,6 +397,24 @@ pub(super) fn compile(
         None => None,
     };
     let category_names: Vec<&str> = classifier.categories().collect();
+    if let (Some(registry), Some(spec)) = (&approval, &raw.approval) {
+        let unknown: Vec<String> = registry
+            .granted_categories()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| !category_names.contains(&c.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            let span =
+                locate::key_span(text, &[key("approval"), key("path")]).unwrap_or(spec.span());
+            return Err(at(
+                span,
+                format!(
+                    "approval: the list grants {unknown:?}, which no [categories] table defines (defined: {category_names:?}); a misspelt category approves nobody"
+                ),
+            ));
+        }
+    }
 
     // Routes.
     let mut routes = RouteTable::new();
@@ -645,7 +663,7 @@ fn compile_categories(
         .collect();
     let mut read = |relative: &str| -> Result<String, String> {
         let file = schema::resolve(base, Path::new(relative));
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()));
+        let text = super::error::read_utf8(&file).map_err(|e| e.located(&file));
         files.push(file);
         text
     };

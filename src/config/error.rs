@@ -59,9 +59,65 @@ pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Why a text file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// `std` only says "stream did not contain valid UTF-8"; this says where.
+    #[error("the file is not UTF-8 (byte 0x{byte:02X}); save it as UTF-8")]
+    NotUtf8 {
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
+}
+
+impl ReadError {
+    /// `path:line:column: message` for bytes that are not UTF-8, `path: message` otherwise.
+    pub fn located(&self, path: &Path) -> String {
+        match self {
+            ReadError::NotUtf8 { line, column, .. } => {
+                format!("{}:{line}:{column}: {self}", path.display())
+            }
+            ReadError::Io(_) => format!("{}: {self}", path.display()),
+        }
+    }
+}
+
+/// Reads a UTF-8 text file.
+pub fn read_utf8(path: &Path) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path).map_err(ReadError::Io)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = String::from_utf8_lossy(&bytes[..valid]);
+        let (line, column) = line_column(&before, before.len());
+        ReadError::NotUtf8 {
+            line,
+            column,
+            byte: bytes[valid],
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.txt");
+        std::fs::write(&path, b"ok\nal\xffso\n").unwrap();
+        let err = read_utf8(&path).unwrap_err().located(Path::new("x.txt"));
+        assert_eq!(
+            err,
+            "x.txt:2:3: the file is not UTF-8 (byte 0xFF); save it as UTF-8"
+        );
+        std::fs::write(&path, "好\n").unwrap();
+        assert_eq!(read_utf8(&path).ok().as_deref(), Some("好\n"));
+    }
 
     #[test]
     fn computes_line_and_column() {

@@ -34,8 +34,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Like [`load`], with command-line overrides.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::whole_file(path, format!("cannot read the configuration file: {e}"))
+    let text = error::read_utf8(path).map_err(|e| match e {
+        error::ReadError::NotUtf8 { line, column, .. } => {
+            ConfigError::at_line(path, line, column, e.to_string())
+        }
+        error::ReadError::Io(io) => {
+            ConfigError::whole_file(path, format!("cannot read the configuration file: {io}"))
+        }
     })?;
     load_from_str_with(path, &text, options)
 }

@@ -266,4 +266,9 @@ impl ApprovalRegistry for FileApproval {
             .counters
             .snapshot(current.set.len() as u64, Some(current.loaded_at.elapsed()))
     }
+
+    fn granted_categories(&self) -> Option<Vec<String>> {
+        let current = self.shared.current.load();
+        Some(current.set.category_names().map(str::to_owned).collect())
+    }
 }

@@ -122,6 +122,13 @@ pub trait ApprovalRegistry: Send + Sync + std::fmt::Debug {
 
     /// The source's counters.
     fn stats(&self) -> super::LookupStats;
+
+    /// The category names the loaded approvals grant, for sources that load them whole at build time (a
+    /// file): a config check refuses names no `[categories]` table defines (a typo approves nobody).
+    /// `None` for sources that ask per account.
+    fn granted_categories(&self) -> Option<Vec<String>> {
+        None
+    }
 }
 
 pub(crate) fn build(

@@ -32,6 +32,11 @@ pub struct PublisherSet {
 }
 
 impl PublisherSet {
+    /// Every category name some account is granted.
+    pub fn category_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|n| &**n)
+    }
+
     /// The categories of `account_id` (empty when it is not approved).
     pub fn get(&self, account_id: &str) -> Approval {
         let bits = self.accounts.get(account_id).copied().unwrap_or(0);
