@@ -6,6 +6,7 @@ use super::locate::{self, Step};
 use super::schema::{self, Action, AuditOutput, LogFormat, MethodOverridePolicy, RawConfig};
 use crate::lookups::{
     build_approval, build_identity, ApprovalRegistry, BuildContext, IdentitySource,
+    LookupConfigError,
 };
 use imgate_core::classify::Classifier;
 use imgate_core::envelope::EnvelopeSpec;
@@ -370,29 +371,26 @@ pub(super) fn compile(
         upstream_base: format!("{scheme}://{}", upstream.addresses[0]),
         runtime: crate::runtime::background().clone(),
     };
+    // A lookup section's error (`key: message`) at its key.
+    let at_section_key = |section: &str, span: std::ops::Range<usize>, e: LookupConfigError| {
+        at_key(
+            &[key(section)],
+            span,
+            &format!("{section}."),
+            format!("{section}.{e}"),
+        )
+    };
     let identity = match &raw.identity {
         Some(spec) => Some(
-            build_identity(spec.get_ref(), &lookup_context).map_err(|e| {
-                at_key(
-                    &[key("identity")],
-                    spec.span(),
-                    "identity.",
-                    format!("identity.{e}"),
-                )
-            })?,
+            build_identity(spec.get_ref(), &lookup_context)
+                .map_err(|e| at_section_key("identity", spec.span(), e))?,
         ),
         None => None,
     };
     let approval = match &raw.approval {
         Some(spec) => Some(
-            build_approval(spec.get_ref(), &lookup_context).map_err(|e| {
-                at_key(
-                    &[key("approval")],
-                    spec.span(),
-                    "approval.",
-                    format!("approval.{e}"),
-                )
-            })?,
+            build_approval(spec.get_ref(), &lookup_context)
+                .map_err(|e| at_section_key("approval", spec.span(), e))?,
         ),
         None => None,
     };
