@@ -491,6 +491,22 @@ fn check_locates_bytes_that_are_not_utf8_and_unknown_granted_categories() {
         err.contains("grants [\"politcal_news\"], which no [categories] table defines"),
         "{err}"
     );
+    // A problem inside the publishers list is reported at its own line and column.
+    let dir = shipped_copy_with("publishers.toml", |b| {
+        b.extend_from_slice(b"\n[[publisher]]\naccount_id = 5\n")
+    });
+    let lines = std::fs::read(dir.path().join("publishers.toml"))
+        .unwrap()
+        .split(|&b| b == b'\n')
+        .count()
+        - 1;
+    let config = dir.path().join("imgate.toml");
+    let (code, _out, err) = imgate(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("publishers.toml:{lines}:14: invalid type")),
+        "{err}"
+    );
 }
 
 #[test]

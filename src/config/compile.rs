@@ -373,12 +373,21 @@ pub(super) fn compile(
     };
     // A lookup section's error (`key: message`) at its key.
     let at_section_key = |section: &str, span: std::ops::Range<usize>, e: LookupConfigError| {
-        at_key(
-            &[key(section)],
-            span,
-            &format!("{section}."),
-            format!("{section}.{e}"),
-        )
+        match &e.in_file {
+            // Inside a file the section names: at that file's line and column.
+            Some((file, line, column)) => ConfigError::at_line(
+                file,
+                *line,
+                *column,
+                format!("{} (read through `{section}.{}`)", e.message, e.key),
+            ),
+            None => at_key(
+                &[key(section)],
+                span,
+                &format!("{section}."),
+                format!("{section}.{e}"),
+            ),
+        }
     };
     let identity = match &raw.identity {
         Some(spec) => Some(

@@ -66,6 +66,9 @@ impl BuildContext<'_> {
 pub struct LookupConfigError {
     pub key: String,
     pub message: String,
+    /// When the problem is inside a file the spec names (a publishers list): that file, line and column,
+    /// which the config layer reports first.
+    pub in_file: Option<(std::path::PathBuf, usize, usize)>,
 }
 
 impl LookupConfigError {
@@ -73,6 +76,7 @@ impl LookupConfigError {
         LookupConfigError {
             key: key.into(),
             message: message.into(),
+            in_file: None,
         }
     }
 }

@@ -173,8 +173,13 @@ impl FileApproval {
                 "must be more than zero",
             ));
         }
-        let loaded =
-            load(&path, format).map_err(|e| LookupConfigError::new("path", e.to_string()))?;
+        let loaded = load(&path, format).map_err(|e| match e {
+            FileLoadError::Parse { path, source } => LookupConfigError {
+                in_file: Some((path, source.line, source.column)),
+                ..LookupConfigError::new("path", source.message)
+            },
+            io => LookupConfigError::new("path", io.to_string()),
+        })?;
         let stamp = loaded.stamp;
         let shared = Arc::new(Shared {
             path,
