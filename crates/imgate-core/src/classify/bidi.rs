@@ -7,9 +7,14 @@
 //! Embeddings and isolates (`U+202B`, `U+2067`) do not reorder the letters inside a Latin word, so only the
 //! override is undone.
 
-/// Whether `text` holds a right-to-left override.
+use std::sync::LazyLock;
+
+/// Whether `text` holds a right-to-left override. Every classified text is asked, so the searcher is built
+/// once (building one per call cost more than the search).
 pub fn has_override(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), "\u{202E}".as_bytes()).is_some()
+    static OVERRIDE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("\u{202E}"));
+    OVERRIDE.find(text.as_bytes()).is_some()
 }
 
 /// `text` with the characters of each right-to-left override run (from `U+202E` to `U+202C`, a line break or

@@ -313,7 +313,10 @@ pub fn blank_urls(n: &mut Normalized, original: &str) -> bool {
 
 /// Positions of the spaces of `n.text` that the normaliser decoded from `%20` in `original`.
 fn escaped_spaces(n: &Normalized, original: &str) -> Vec<usize> {
-    if memchr::memmem::find(original.as_bytes(), b"%20").is_none() {
+    // Built once: every classified text is asked.
+    static ESCAPED_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("%20"));
+    if ESCAPED_SPACE.find(original.as_bytes()).is_none() {
         return Vec::new();
     }
     memchr::memchr_iter(b' ', n.text.as_bytes())
