@@ -313,6 +313,10 @@ pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     leet::fold_leet_digits(n);
 }
 
+/// Fewest distinct known model features that let the model vote on a text the lexicon does not back (see
+/// [`Classifier::verdict`]).
+const MIN_EVIDENCE_FEATURES: usize = 2;
+
 /// A declared category value as it is compared: normalised like text (width, case, traditional characters,
 /// look-alikes), its words joined by single spaces, so `Political-News`, `political_news`, `political news` and
 /// `時政` meet `political_news` and `时政` in the config.
@@ -635,7 +639,13 @@ impl Classifier {
                 split_suspected: s.split_suspected,
                 run_together_suspected: s.run_together_suspected,
             });
-        if let Some((m, s)) = model {
+        if let Some((m, mut s)) = model {
+            if s.present < MIN_EVIDENCE_FEATURES && raw <= 0.0 {
+                // One known word, and the lexicon does not call it political: no evidence of a topic. `lunch`,
+                // `speaker` or `law` alone scored as politics (each weighs 7-15, from articles where it came up
+                // only in politics). The model votes its more sceptical intercept, as with no known feature.
+                s.score = m.bias_zh.min(m.bias_en);
+            }
             let mut top = Vec::with_capacity(s.top.len());
             top.extend(
                 s.top

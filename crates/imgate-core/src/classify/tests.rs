@@ -277,3 +277,17 @@ fn lexicon_weight_follows_the_scored_language() {
     assert!((lex(&c, "国务院 政治 会议") - 3f64.ln()).abs() < 1e-9);
     assert!((lex(&c, "the election vote") - 2f64.ln()).abs() < 1e-9);
 }
+
+#[test]
+fn one_known_word_is_no_evidence_unless_the_lexicon_backs_it() {
+    let c = post_classifier();
+    // `parliament` weighs 4 in the model; alone it would score the bias plus 4 / (1 + prior).
+    let (alone, matched) = score(&c, &["parliament"]);
+    assert!(!matched, "{alone}");
+    assert_eq!(alone, -2.0, "the more sceptical intercept");
+    // Two known features: the model votes.
+    assert!(score(&c, &["parliament vote"]).1);
+    // One known feature with a lexicon term beside it: the model votes too.
+    let (backed, _) = score(&c, &["parliament election"]);
+    assert!(backed > alone, "{backed} vs {alone}");
+}
