@@ -4,6 +4,7 @@
 //! number itself: the region and the last four characters are kept, the rest (for an ID
 //! number, the birth date and most of the sequence) becomes `*`.
 
+use crate::classify::normalize::percent_byte;
 use std::borrow::Cow;
 
 /// Runs of at least this many digits are treated as an ID or phone number in free text.
@@ -87,12 +88,12 @@ fn separator_at(text: &str, i: usize) -> Option<usize> {
     match *bytes.get(i)? {
         b'/' | b'?' | b'&' | b'=' | b'#' => None,
         b'%' => {
-            let hex = |k: usize| bytes.get(k).copied().and_then(|b| (b as char).to_digit(16));
-            let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+            let Some(byte) = percent_byte(bytes, i) else {
                 return Some(1); // a lone percent sign
             };
-            let byte = (high * 16 + low) as u8;
-            if byte == b'%' && hex(i + 3).is_some() && hex(i + 4).is_some() {
+            // `%25` followed by two hex digits: an escape encoded twice.
+            let hex = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if byte == b'%' && hex(i + 3) && hex(i + 4) {
                 return Some(5);
             }
             (!byte.is_ascii_alphanumeric()).then_some(3)

@@ -411,7 +411,7 @@ const MAX_TAG: usize = 64;
 const MAX_COMMENT: usize = 256;
 
 /// The value of one `%XX` triplet at `at` of `b`.
-fn percent_byte(b: &[u8], at: usize) -> Option<u8> {
+pub(crate) fn percent_byte(b: &[u8], at: usize) -> Option<u8> {
     match b.get(at..at + 3)? {
         [b'%', hi, lo] => {
             let digit = |c: u8| char::from(c).to_digit(16);
