@@ -6,7 +6,8 @@
 //!
 //! `classify_profile CONF_DIR FILE dump` instead prints, per line, the full classification (scores and evidence,
 //! as JSON) of the line and of two obfuscated variants of it: diffing two such dumps checks that a change to the
-//! classifier's implementation changed no result.
+//! classifier's implementation changed no result. `classify_profile CONF_DIR FILE scores` prints only each line's
+//! score, one per line (for experiments that score many variants of texts, such as windows of a long one).
 use imgate_core::classify::obfuscate::Obfuscator;
 use imgate_core::classify::{CategorySpec, Classifier, Document, Normalizer};
 
@@ -14,8 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (conf, file) = (args.get(1).ok_or("CONF_DIR")?, args.get(2).ok_or("FILE")?);
     let dump = args.get(3).is_some_and(|a| a == "dump");
+    let scores = args.get(3).is_some_and(|a| a == "scores");
     let rounds: usize = match args.get(3) {
-        Some(a) if !dump => a.parse()?,
+        Some(a) if !dump && !scores => a.parse()?,
         _ => 100,
     };
     let mut read =
@@ -29,6 +31,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let c = Classifier::build(&[("political_news".into(), spec)], &mut read)?;
     let text = std::fs::read_to_string(file)?;
     let docs: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    if scores {
+        for texts in &docs {
+            let v = c.classify(&Document {
+                texts: texts.clone(),
+                ..Default::default()
+            });
+            let s = v.verdicts.first().map_or(f64::NAN, |v| v.score);
+            println!("{s:.4}");
+        }
+        return Ok(());
+    }
     if dump {
         let ob = Obfuscator::new(&Normalizer::new());
         for (i, texts) in docs.iter().enumerate() {

@@ -313,9 +313,13 @@ pub(crate) fn prepare(norm: &Normalizer, text: &str, n: &mut Normalized) {
     leet::fold_leet_digits(n);
 }
 
-/// Fewest distinct known model features that let the model vote on a text the lexicon does not back (see
-/// [`Classifier::verdict`]).
+/// Fewest distinct known model features that let the model vote on a text (see [`Classifier::verdict`]).
 const MIN_EVIDENCE_FEATURES: usize = 2;
+
+/// Raw lexicon sum (distinct terms' hand weights) at which the lexicon alone decides a text the model knows
+/// fewer than [`MIN_EVIDENCE_FEATURES`] words of: one named politician or office (weight 1.5-2) or two weaker
+/// terms.
+const LEXICON_ALONE_AT: f64 = 1.5;
 
 /// A declared category value as it is compared: normalised like text (width, case, traditional characters,
 /// look-alikes), its words joined by single spaces, so `Political-News`, `political_news`, `political news` and
@@ -640,11 +644,24 @@ impl Classifier {
                 run_together_suspected: s.run_together_suspected,
             });
         if let Some((m, mut s)) = model {
-            if s.present < MIN_EVIDENCE_FEATURES && raw <= 0.0 {
-                // One known word, and the lexicon does not call it political: no evidence of a topic. `lunch`,
-                // `speaker` or `law` alone scored as politics (each weighs 7-15, from articles where it came up
-                // only in politics). The model votes its more sceptical intercept, as with no known feature.
-                s.score = m.bias_zh.min(m.bias_en);
+            if s.present < MIN_EVIDENCE_FEATURES {
+                s.score = if raw <= 0.0 {
+                    // One known word, and the lexicon does not call it political: no evidence of a topic.
+                    // `lunch`, `speaker` or `law` alone scored as politics (each weighs 7-15, from articles where
+                    // it came up only in politics). The model votes its more sceptical intercept, as with no
+                    // known feature.
+                    m.bias_zh.min(m.bias_en)
+                } else {
+                    // The model knows at most one word of the text, so its vote would be its intercept: the
+                    // prior of a text it knows nothing about, which no lexicon sum outweighs ("Kishida resigns",
+                    // "Putin and Xi meet in Moscow" and "Wang Yi met Blinken in Munich" passed on the names
+                    // alone, which the training texts never taught the model), and one known word decided
+                    // the rest ("cabinet" alone weighs 10). It abstains instead: its vote sets the lexicon's own
+                    // bar, so the text is matched when the lexicon sum reaches [`LEXICON_ALONE_AT`] (a hair
+                    // below it, so that rounding cannot turn "reaches" into "misses").
+                    let bar = e.lexicon_scale.of(zh) * slog(LEXICON_ALONE_AT);
+                    e.threshold - bar + 1e-9
+                };
             }
             let mut top = Vec::with_capacity(s.top.len());
             top.extend(

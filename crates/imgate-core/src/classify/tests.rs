@@ -287,7 +287,25 @@ fn one_known_word_is_no_evidence_unless_the_lexicon_backs_it() {
     assert_eq!(alone, -2.0, "the more sceptical intercept");
     // Two known features: the model votes.
     assert!(score(&c, &["parliament vote"]).1);
-    // One known feature with a lexicon term beside it: the model votes too.
-    let (backed, _) = score(&c, &["parliament election"]);
-    assert!(backed > alone, "{backed} vs {alone}");
+    // One known feature with a lexicon term beside it: the lexicon decides, and one term (weight 1) is short
+    // of its bar.
+    let (backed, matched) = score(&c, &["parliament election"]);
+    assert!(backed > alone && !matched, "{backed} vs {alone}");
+}
+
+#[test]
+fn the_lexicon_decides_what_the_model_knows_too_little_of() {
+    let c = post_classifier();
+    // No model feature: the model's vote would be its intercept (-2), which outvoted any lexicon sum. Now the
+    // lexicon decides at its bar (a sum of 1.5): three terms of weight 1 reach it, one does not.
+    let (names, matched) = score(&c, &["Prime minister wins election"]);
+    assert!(matched, "{names}");
+    assert!(!score(&c, &["Election"]).1);
+    // One known word does not decide either way: `parliament` (4) no longer carries a lone term over the bar,
+    // and `striker` (-4) no longer sinks three.
+    assert!(!score(&c, &["Parliament minister"]).1);
+    assert!(score(&c, &["Striker prime minister election"]).1);
+    // With two known features the model votes again.
+    assert!(score(&c, &["Parliament vote minister"]).1);
+    assert!(!score(&c, &["Striker goal prime minister election"]).1);
 }
