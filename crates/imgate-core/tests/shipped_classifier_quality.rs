@@ -96,8 +96,8 @@ fn the_shipped_classifier_keeps_its_quality_on_unseen_news() {
     let records = probe_records();
     assert_eq!(records.len(), 240, "the probe set changed");
     let report = evaluate(&c, &records, |t, _| t.to_string());
-    // Measured when the model was rebuilt: en F1 0.833 (FPR 0.025), zh F1 0.940 (FPR 0.050).
-    assert_floors(&report, &[("en", 0.80, 0.0625), ("zh", 0.90, 0.0625)]);
+    // Measured when the model was rebuilt (session 14): en F1 0.937 (FPR 0.025), zh F1 0.940 (FPR 0.050).
+    assert_floors(&report, &[("en", 0.90, 0.0625), ("zh", 0.90, 0.0625)]);
 }
 
 #[test]
@@ -106,8 +106,21 @@ fn the_shipped_classifier_keeps_its_quality_on_probe3s_test_half() {
     let records = probe3_test_records();
     assert_eq!(records.len(), 200, "the probe3 set changed");
     let report = evaluate(&c, &records, |t, _| t.to_string());
-    // Measured when the model was rebuilt: en F1 0.866 (FPR 0.016), zh F1 0.947 (FPR 0.032).
-    assert_floors(&report, &[("en", 0.83, 0.05), ("zh", 0.90, 0.06)]);
+    // Measured when the model was rebuilt (session 14): en F1 0.943 (FPR 0), zh F1 0.960 (FPR 0.016).
+    assert_floors(&report, &[("en", 0.90, 0.05), ("zh", 0.90, 0.06)]);
+}
+
+/// The red-team posts of session 14 (`data/political_news.redteam.jsonl`: 2023-2026 posts in both languages,
+/// with many hard negatives). The session's lexicon additions were chosen looking at its errors, so it is a
+/// development set, not an unseen one: the floor holds what was fixed.
+#[test]
+fn the_shipped_classifier_keeps_what_the_red_team_posts_taught_it() {
+    let c = shipped_classifier();
+    let records = records_of("political_news.redteam.jsonl", |_| true);
+    assert_eq!(records.len(), 480, "the red-team set changed");
+    let report = evaluate(&c, &records, |t, _| t.to_string());
+    // Measured when the model was rebuilt (session 14): en F1 0.954 (FPR 0.033), zh F1 0.975 (FPR 0.025).
+    assert_floors(&report, &[("en", 0.92, 0.06), ("zh", 0.94, 0.05)]);
 }
 
 #[test]
