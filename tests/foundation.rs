@@ -104,6 +104,40 @@ fn idle_client_connections_close_after_idle_timeout_and_busy_ones_stay() {
     assert!(conn.closed_within(std::time::Duration::from_secs(10)));
 }
 
+/// A new connection that sends nothing, or less than the HTTP/2 preface's 24 bytes, is not held forever
+/// (pingora's h2c sniffing waited for 24 bytes with no deadline): a silent one is closed after
+/// `[listen] idle_timeout`, and a complete 18-byte HTTP/1.0 request is answered at once.
+#[test]
+fn short_and_silent_new_connections_are_not_held_forever() {
+    use std::io::{Read, Write};
+    let h = Harness::start_with(|t| {
+        *t = t.replacen("idle_timeout = \"60s\"", "idle_timeout = \"2s\"", 1);
+    });
+    // The shipped config has h2c on: this is the case that hung.
+    let config = std::fs::read_to_string(h.config_path()).expect("config");
+    assert!(config.contains("h2c = true"));
+    let mut short = std::net::TcpStream::connect(h.gateway).expect("connect");
+    short.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("request");
+    short
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    short
+        .read_to_end(&mut answer)
+        .expect("an HTTP/1.0 answer, then the connection closes");
+    assert!(
+        answer.starts_with(b"HTTP/1."),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let mut silent = Connection::open(h.gateway);
+    assert!(silent.closed_within(std::time::Duration::from_secs(15)));
+    // Two bytes of something that could still be the preface: closed too.
+    let mut partial = Connection::open(h.gateway);
+    partial.send(b"PR");
+    assert!(partial.closed_within(std::time::Duration::from_secs(15)));
+}
+
 /// HTTP/2 connections idle out too (pingora's `h2_idle_timeout`): after a clean handshake
 /// the gateway closes the idle connection (without a GOAWAY, or with NO_ERROR).
 #[test]

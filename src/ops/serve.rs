@@ -7,13 +7,14 @@ use super::reload::Reloader;
 use super::telemetry::Telemetry;
 use crate::config::schema::AuditOutput;
 use crate::config::{self, Config, ConfigError, LoadOptions, ServerSettings};
-use crate::proxy::{Gateway, Imgate, Upstreams};
+use crate::proxy::{FirstBytes, Gateway, Imgate, Upstreams};
 use arc_swap::ArcSwap;
 use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
 use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::server::configuration::ServerConf;
 use pingora::server::{RunArgs, Server};
+use pingora::services::listening::Service;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -162,22 +163,23 @@ pub fn build(
             StartError::Pingora(format!("cannot listen for admin on {address}: {e}"))
         })?;
     }
-    let mut service = pingora::proxy::http_proxy_service_with_name(
+    let mut proxy = pingora::proxy::http_proxy(
         &server.configuration,
         Gateway {
             imgate,
             upstreams,
             client_idle_secs: settings.client_idle_timeout.as_secs(),
         },
-        "imgate",
     );
     let mut options = HttpServerOptions::default();
     options.h2c = settings.h2c;
     // HTTP/2 connections (h2c, or TLS with ALPN) idle out like HTTP/1.1 ones.
     options.h2_idle_timeout = Some(settings.client_idle_timeout);
-    if let Some(app) = service.app_logic_mut() {
-        app.server_options = Some(options);
-    }
+    proxy.server_options = Some(options);
+    // A new connection shows its first bytes within the idle timeout, or is closed (pingora's own h2c sniffing
+    // waits for 24 bytes forever; see `proxy::preface`).
+    let app = FirstBytes::new(proxy, settings.client_idle_timeout);
+    let mut service = Service::new("imgate".to_string(), app);
     // The write buffer lets a response's header and body leave in one send (marked
     // responses are answered whole, with a Content-Length).
     let buffers = L4BufferSettings::default().write(settings.write_buffer);

@@ -9,10 +9,12 @@ mod headers;
 mod inspect;
 mod marking;
 mod middleware;
+mod preface;
 mod respond;
 mod upstream;
 
 pub use events::{CategoryScore, EventSink, NoEvents, RequestEvent};
 pub use gateway::Gateway;
 pub use middleware::{Imgate, ImgateCtx, Outcome, METHOD_OVERRIDE_HEADERS};
+pub use preface::{FirstBytes, Replayed, H2_PREFACE};
 pub use upstream::{HealthCheckService, Upstreams};
