@@ -323,7 +323,10 @@ mod tests {
         let (mut server, _client) = pair();
         let waited =
             tokio::time::timeout(Duration::from_millis(50), read_first_bytes(&mut server)).await;
-        assert!(waited.is_err(), "nothing was sent, so the read must still be pending");
+        assert!(
+            waited.is_err(),
+            "nothing was sent, so the read must still be pending"
+        );
     }
 
     #[tokio::test]
