@@ -774,3 +774,40 @@ fn padding_in_unlisted_fields_does_not_dilute_the_post() {
     );
     assert_eq!(poll.status, 201, "{}", poll.text());
 }
+
+/// A backend that merges query parameters into the JSON body's (Rails' `params`) would publish
+/// `?content=...`, which the gateway never classified: a query parameter named like a read text field is
+/// refused, before the upstream sees the post.
+#[test]
+fn post_text_cannot_ride_in_the_query_string() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let auth = format!("Bearer {alice}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", auth.as_str()),
+    ];
+    let body = json!({"content": "Lunch was great."}).to_string();
+    let before = posts_seen(&h);
+    for target in [
+        "/api/v1/posts?content=Prime%20minister%20resigns",
+        "/api/v1/posts?reprint[url]=https://gov.example/x",
+        "/api/v1/posts?Title=x",
+    ] {
+        let resp = h.raw(&request("POST", target, &headers, body.as_bytes()));
+        assert_eq!(
+            (resp.status, resp.code()),
+            (400, "request.query_field".to_owned()),
+            "{target}: {}",
+            resp.text()
+        );
+    }
+    assert_eq!(posts_seen(&h), before);
+    let resp = h.raw(&request(
+        "POST",
+        "/api/v1/posts?draft=0",
+        &headers,
+        body.as_bytes(),
+    ));
+    assert_eq!(resp.status, 201, "{}", resp.text());
+}

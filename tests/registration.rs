@@ -589,6 +589,75 @@ fn the_legacy_form_endpoint_is_enforced() {
     assert_eq!(h.upstream_stats()["requests"]["legacy_register"], 1);
 }
 
+/// Backends that merge query and body parameters (PHP's `$_REQUEST`, servlets' `getParameter`) would read a
+/// checked field from the query string, which the gateway never checked; and a `Connection` header naming
+/// `Content-Type` would have the checked form forwarded without its media type. Both are refused before the
+/// upstream sees anything; other query parameters pass.
+#[test]
+fn the_query_string_and_connection_header_cannot_carry_what_the_body_check_missed() {
+    let h = Harness::start();
+    let body = format!(
+        "username=qs1&password=pw&real_name=%E5%BC%A0%E4%B8%89&id_number={}&phone=13800138000&agree=1&agreement_version=2014-08",
+        valid_id()
+    );
+    let ct = ("Content-Type", "application/x-www-form-urlencoded");
+    for target in [
+        "/legacy/register.do?id_number=110105194912310021",
+        "/legacy/register.do?lang=zh&PHONE=12345678901",
+        "/legacy/register.do?agree=0",
+        "/legacy/register.do?x=1;agreement_version=2000-01",
+        "/legacy/register.do?id%5Fnumber[]=1",
+    ] {
+        let resp = h.raw(&request("POST", target, &[ct], body.as_bytes()));
+        assert_eq!(
+            (resp.status, resp.code()),
+            (400, "request.query_field".to_owned()),
+            "{target}: {}",
+            resp.text()
+        );
+        assert!(!resp.text().contains("12345678901"), "{}", resp.text());
+    }
+    let resp = h.raw(&request(
+        "POST",
+        "/legacy/register.do",
+        &[ct, ("Connection", "keep-alive, Content-Type")],
+        body.as_bytes(),
+    ));
+    assert_eq!(
+        (resp.status, resp.code()),
+        (400, "request.connection_header".to_owned()),
+        "{}",
+        resp.text()
+    );
+    let json_body = registration(
+        "qs2",
+        &valid_id(),
+        "13800138000",
+        "张三",
+        json!(true),
+        "2014-08",
+    );
+    let resp = post_json(&h, "/api/v1/accounts?agreement.accepted=false", &json_body);
+    assert_eq!(
+        (resp.status, resp.code()),
+        (400, "request.query_field".to_owned())
+    );
+    assert_eq!(h.upstream_stats()["requests"]["legacy_register"], 0);
+    assert_eq!(register_count(&h), 0);
+    // Parameters that name no checked field pass, and the upstream gets the query as sent.
+    let resp = h.raw(&request(
+        "POST",
+        "/legacy/register.do?lang=zh&ref=phone_ad",
+        &[ct, ("Connection", "keep-alive")],
+        body.as_bytes(),
+    ));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(
+        h.upstream_requests(1)[0]["path"],
+        "/legacy/register.do?lang=zh&ref=phone_ad"
+    );
+}
+
 #[test]
 fn http2_clients_get_the_same_checks() {
     let h = Harness::start();

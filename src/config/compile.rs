@@ -173,6 +173,9 @@ pub struct EnforcedRules {
     pub mark: Option<MarkRule>,
     /// Limits for compressed request bodies; `None` refuses them.
     pub decode: Option<DecodeLimits>,
+    /// Top-level names of the body fields the request-side rules read: a query parameter rooted at one is
+    /// refused (`imgate_core::query`).
+    pub query_roots: Vec<String>,
 }
 
 /// How far a compressed request body may be decoded.
@@ -641,11 +644,19 @@ fn compile_route_rules(
                 }),
                 None => None,
             };
+            let mut query_roots: Vec<String> = register
+                .iter()
+                .flat_map(RegisterRule::checked_roots)
+                .chain(publish.iter().flat_map(PublishRule::checked_roots))
+                .collect();
+            query_roots.sort();
+            query_roots.dedup();
             Ok(RouteAction::Enforce(Box::new(EnforcedRules {
                 register,
                 publish,
                 mark,
                 decode,
+                query_roots,
             })))
         }
         None => Ok(RouteAction::Pass),

@@ -48,6 +48,7 @@ pub async fn inspect_request(
     let Some(kind) = rules.request_body() else {
         return Ok(());
     };
+    check_head(session, rules)?;
     // Who is posting comes first: without an identity there is nothing to decide.
     if rules.publish.is_some() {
         inspection.account = Some(identify(session, policy).await?);
@@ -76,6 +77,55 @@ pub async fn inspect_request(
         (&rules.publish, &parsed, inspection.account.as_deref())
     {
         decide_publish(policy, publish, body, account, &mut inspection.scores).await?;
+    }
+    Ok(())
+}
+
+/// Headers a `Connection` header may not name on an inspected route: the proxy drops every header `Connection`
+/// lists (hop-by-hop), so `Connection: Content-Type` would forward the checked body without the media type it
+/// was checked as, and naming the credential or the framing would change what the upstream reads.
+const CHECKED_HEADERS: [&str; 6] = [
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "authorization",
+    "cookie",
+];
+
+/// What the request head must not carry on an inspected route: a `Connection` header dropping a header the
+/// check relies on, or a query parameter shadowing a checked body field (`imgate_core::query`).
+fn check_head(session: &Session, rules: &EnforcedRules) -> Result<(), Rejection> {
+    let head = session.req_header();
+    for value in head.headers.get_all(http::header::CONNECTION) {
+        let listed = value.as_bytes().split(|b| *b == b',');
+        if let Some(name) = listed.map(|t| t.trim_ascii()).find(|t| {
+            CHECKED_HEADERS
+                .iter()
+                .any(|h| t.eq_ignore_ascii_case(h.as_bytes()))
+        }) {
+            return Err(Rejection::new(
+                400,
+                "request.connection_header",
+                format!(
+                    "the Connection header lists {}, which the gateway checks and must forward; list only keep-alive, close or upgrade",
+                    String::from_utf8_lossy(name)
+                ),
+            ));
+        }
+    }
+    if let Some(query) = head.uri.query() {
+        if let Some(name) = imgate_core::query::shadowing_parameter(query, &rules.query_roots) {
+            let shown: String = name.chars().take(64).collect();
+            let shown = imgate_core::mask::mask_digits_in(&shown);
+            return Err(Rejection::new(
+                400,
+                "request.query_field",
+                format!(
+                    "the query parameter `{shown}` has the name of a body field the gateway checks; send that field in the body only"
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod mark;
 pub mod mask;
 pub mod path;
 pub mod publish;
+pub mod query;
 pub mod register;
 pub mod route;
 pub mod validate;

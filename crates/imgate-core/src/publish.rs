@@ -240,6 +240,22 @@ fn strongest(
 }
 
 impl PublishRule {
+    /// The top-level members the listed text, source, category and author pointers read: what a same-named
+    /// query parameter would shadow in a backend that merges query and body parameters (see [`crate::query`]).
+    pub fn checked_roots(&self) -> Vec<String> {
+        let mut roots: Vec<String> = self
+            .text
+            .iter()
+            .chain(&self.sources)
+            .chain(&self.category_field)
+            .chain(&self.author_field)
+            .filter_map(|p| crate::query::pointer_root(&p.text))
+            .collect();
+        roots.sort();
+        roots.dedup();
+        roots
+    }
+
     /// Compiles `spec`; `known_categories` are the categories the classifier defines.
     pub fn compile(
         spec: &PublishSpec,

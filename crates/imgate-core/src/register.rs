@@ -411,6 +411,25 @@ impl RegisterRule {
         self.body
     }
 
+    /// The top-level names of the body fields this rule reads (a JSON pointer's first member, a form field's
+    /// name), the agreement's included: what a same-named query parameter would shadow in a backend that merges
+    /// query and body parameters (see [`crate::query`]).
+    pub fn checked_roots(&self) -> Vec<String> {
+        let ats = self.fields.iter().map(|f| f.at.as_str()).chain([
+            self.agreement.accepted_at.as_str(),
+            self.agreement.version_at.as_str(),
+        ]);
+        let mut roots: Vec<String> = ats
+            .filter_map(|at| match self.body {
+                BodyKind::Json => crate::query::pointer_root(at),
+                BodyKind::Form => Some(at.to_owned()),
+            })
+            .collect();
+        roots.sort();
+        roots.dedup();
+        roots
+    }
+
     /// Checks a strictly parsed body (`raw` are the bytes it was parsed from) on `today`.
     ///
     /// Errors: 415 `body.unsupported_media_type` when the body is not of the rule's kind,
