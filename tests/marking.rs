@@ -268,6 +268,15 @@ fn scripted(request_line: &str) -> Vec<u8> {
             }
             out.extend_from_slice(b"\r\n0\r\n\r\n");
         }
+        "/api/v1/accounts/big" => {
+            // 512 KiB of JSON: within max_body, several writes to the client.
+            let body = format!(
+                "{{\"account\":{{\"id\":\"u-mallory\",\"pad\":\"{}\"}}}}",
+                " ".repeat(512 << 10)
+            );
+            out = head("application/json", "", body.len());
+            out.extend_from_slice(body.as_bytes());
+        }
         "/api/v1/accounts/close-delimited" => {
             out = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
                 .to_vec();
@@ -328,6 +337,15 @@ fn unmarkable_upstream_answers_fail_safe() {
         (resp.status, resp.code()),
         (502, "mark.response_too_large".to_owned())
     );
+    // The access log, the audit log and the metrics record the code the client received.
+    let logs = h.logs();
+    for code in ["mark.encoded_response", "mark.response_too_large"] {
+        assert!(
+            logs.contains(&format!("decision=\"{code}\"")),
+            "no {code} decision in\n{logs}"
+        );
+    }
+    assert!(!logs.contains("mark.unmarkable"), "{logs}");
     // A JSON body that ends when the upstream closes: marked, with a length.
     let resp = h.raw(&request(
         "GET",
@@ -367,6 +385,30 @@ fn unmarkable_upstream_answers_fail_safe() {
             "un-marked body delivered: {text}"
         );
     }
+}
+
+/// A client that goes away while its marked answer is written is not the gateway's failure: no
+/// `gateway.internal` decision, no ERROR line (pingora logged one with "status: 500").
+#[test]
+fn a_client_that_goes_away_is_not_an_internal_error() {
+    use std::io::Write;
+    let upstream = common::scripted_upstream(scripted);
+    let h = Harness::start_with_upstream(upstream);
+    for _ in 0..3 {
+        let mut stream = std::net::TcpStream::connect(h.gateway).expect("connect");
+        stream
+            .write_all(b"GET /api/v1/accounts/big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("request");
+        drop(stream);
+    }
+    // The gateway reads the whole answer, then fails to write it.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let resp = h.raw(&request("GET", "/api/v1/accounts/big", &[], b""));
+    assert_eq!(resp.status, 200);
+    let logs = h.logs();
+    assert!(logs.contains("path=/api/v1/accounts/big"), "{logs}");
+    assert!(!logs.contains("gateway.internal"), "{logs}");
+    assert!(!logs.contains("ERROR"), "{logs}");
 }
 
 /// An upstream that closes a kept-alive connection just as the next request arrives (the

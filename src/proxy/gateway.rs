@@ -135,6 +135,12 @@ impl ProxyHttp for Gateway {
         imgate_core::mask::mask_digits_in(&session.as_ref().request_summary()).into_owned()
     }
 
+    /// A client that went away is no error of the gateway's: pingora would log it at ERROR level with the
+    /// status 0 it was "answered" with. The access log still records it (status 0, the `error` field).
+    fn suppress_error_log(&self, _session: &Session, _ctx: &ImgateCtx, error: &Error) -> bool {
+        crate::proxy::middleware::client_went_away(error)
+    }
+
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut ImgateCtx) {
         self.imgate.log_access(session, e, ctx);
     }

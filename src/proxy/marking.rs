@@ -21,6 +21,7 @@ use imgate_core::envelope::EnvelopeSpec;
 use imgate_core::mark::{MarkError, MarkRule, MarkedBody};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::{Error, ErrorType, Result};
+use std::borrow::Cow;
 
 use super::headers::present;
 
@@ -64,8 +65,12 @@ pub enum MarkState {
     Off,
     /// Collecting the upstream body.
     Buffering { body: BytesMut, limit: usize },
-    /// The response was replaced by this error body.
-    Replaced(Bytes),
+    /// The response was replaced by this error body, of the rejection with this code (what the access log,
+    /// the audit log and the metrics record: the code the client received).
+    Replaced {
+        body: Bytes,
+        code: Cow<'static, str>,
+    },
 }
 
 /// Asks the upstream for the whole, uncompressed, unconditional representation.
@@ -158,7 +163,10 @@ pub fn on_response_header(
             response.insert_header("content-length", body.len().to_string())?;
         }
         tracing::warn!(code = %rejection.code, "replaced an unmarkable upstream response");
-        return Ok(MarkState::Replaced(Bytes::from(body)));
+        return Ok(MarkState::Replaced {
+            body: Bytes::from(body),
+            code: rejection.code,
+        });
     }
     if let (Some(name), Some(id)) = (rule.header(), path_param) {
         let value = if approved(id) { "true" } else { "false" };
@@ -183,7 +191,7 @@ pub fn on_body_chunk(
 ) -> Result<Option<(usize, usize)>> {
     match state {
         MarkState::Off => Ok(None),
-        MarkState::Replaced(body) => {
+        MarkState::Replaced { body, .. } => {
             *chunk = end_of_stream.then(|| body.clone());
             Ok(None)
         }

@@ -293,7 +293,9 @@ impl Imgate {
                     .await?;
                 session.write_response_body(Some(marked), true).await
             }
-            MarkState::Replaced(error_body) => {
+            MarkState::Replaced {
+                body: error_body, ..
+            } => {
                 // The upstream's body is not read: its connection is dropped.
                 session
                     .write_response_header(Box::new(response), false)
@@ -622,14 +624,14 @@ impl Imgate {
                 framing,
             },
         )?;
-        if matches!(ctx.mark, MarkState::Replaced(_)) {
-            ctx.outcome = Outcome::Rejected(Cow::Borrowed("mark.unmarkable"));
+        if let MarkState::Replaced { code, .. } = &ctx.mark {
+            ctx.outcome = Outcome::Rejected(code.clone());
         }
         if framing == Framing::Chunked
             && session.req_header().version == http::Version::HTTP_10
             && matches!(
                 ctx.mark,
-                MarkState::Buffering { .. } | MarkState::Replaced(_)
+                MarkState::Buffering { .. } | MarkState::Replaced { .. }
             )
         {
             // No chunked framing for HTTP/1.0: the body ends when the connection closes.
@@ -816,10 +818,26 @@ fn ip_text(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// Whether `error` means the client went away (reset, closed, or stopped reading), rather than a failure of
+/// the gateway or the upstream. pingora marks the downstream's IO errors `Downstream` on HTTP/1.1, but leaves
+/// some HTTP/2 ones unset (`while writing h2 response to downstream`); upstream IO errors are always marked
+/// `Upstream`, and the gateway's own errors are explained ones of other types.
+pub(crate) fn client_went_away(error: &Error) -> bool {
+    use ErrorType::*;
+    matches!(error.etype(), WriteError | ReadError | ConnectionClosed)
+        && matches!(
+            error.esource(),
+            ErrorSource::Downstream | ErrorSource::Internal | ErrorSource::Unset
+        )
+}
+
 /// Maps a proxying failure to the JSON error the client gets; `None` when the client
 /// itself went away (nothing to answer).
 fn upstream_rejection(error: &Error) -> Option<Rejection> {
     use ErrorType::*;
+    if client_went_away(error) {
+        return None;
+    }
     if let HTTPStatus(code) = error.etype() {
         return Some(Rejection::new(
             *code,
@@ -831,7 +849,6 @@ fn upstream_rejection(error: &Error) -> Option<Rejection> {
         ErrorSource::Upstream => {}
         ErrorSource::Downstream => {
             return match error.etype() {
-                WriteError | ReadError | ConnectionClosed => None,
                 ReadTimedout => Some(Rejection::new(
                     408,
                     "request.timeout",
