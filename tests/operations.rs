@@ -424,3 +424,16 @@ fn a_stopped_gateway_exits_cleanly_with_its_audit_lines_written() {
     assert_eq!(audited, 20, "one audit line per registration:\n{logs}");
     assert!(logs.contains("imgate stopped"), "{logs}");
 }
+
+/// The admin listener does not hold a half-sent request head forever (hyper's default): the connection is
+/// closed after the head timeout, and whole requests are still served.
+#[test]
+fn the_admin_listener_closes_a_connection_whose_request_head_never_ends() {
+    let h = Harness::start();
+    let mut half = Connection::open(h.admin);
+    half.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    assert!(half.closed_within(Duration::from_secs(30)));
+    let mut whole = Connection::open(h.admin);
+    whole.send(&request("GET", "/healthz", &[], b""));
+    assert_eq!(whole.read_response(false).status, 200);
+}

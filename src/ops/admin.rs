@@ -9,7 +9,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +17,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// What the admin endpoints serve.
+/// How long the admin listener waits for a request head (on a new connection and between keep-alive
+/// requests) before closing the connection.
+const ADMIN_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub struct Admin {
     pub reloader: Arc<Reloader>,
     pub metrics: Metrics,
@@ -49,7 +53,11 @@ pub fn start(
                     let admin = Arc::clone(&admin);
                     async move { Ok::<_, std::convert::Infallible>(admin.handle(request).await) }
                 });
+                // A request head must arrive within ADMIN_HEAD_TIMEOUT (hyper's default waits forever, so
+                // half-sent requests could hold admin connections open).
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(ADMIN_HEAD_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });
