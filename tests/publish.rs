@@ -811,3 +811,49 @@ fn post_text_cannot_ride_in_the_query_string() {
     ));
     assert_eq!(resp.status, 201, "{}", resp.text());
 }
+
+/// A political paragraph followed by a long benign one: the whole post's score is a weighted mean, and this
+/// much padding sinks it, but the paragraph alone scores far above the threshold and decides the post. The
+/// padding alone is an ordinary post.
+#[test]
+fn a_political_paragraph_is_not_hidden_by_a_long_benign_one() {
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let political = "Parliament voted down the government in a no-confidence motion on Monday. The prime minister resigned, and the president called a snap election. Opposition lawmakers said the ruling coalition had lost its majority in the national assembly.";
+    let padding = [
+        "Anyway, here is the recipe I promised: whisk three eggs with a cup of milk, add flour slowly until the batter is smooth, and let it rest for twenty minutes.",
+        "Heat a pan with a little butter and pour a thin layer.",
+        "Flip when the edges turn golden.",
+        "Serve with berries and honey.",
+        "The kids loved them, and we went to the park afterwards where the dog chased ducks by the pond for an hour.",
+        "Then we watched the match: a late goal from the striker sealed the win, and the crowd sang all the way home.",
+        "Next week we are trying waffles and maybe a picnic if the weather holds.",
+        "My sister is bringing her famous lemon cake, and the neighbours promised to lend us their big umbrella.",
+        "The garden finally has tomatoes, and the roses along the fence are blooming after all that rain.",
+        "I also finished the novel about the lighthouse keeper; the ending made me cry on the train.",
+        "Our new puppy learned to sit and roll over, and she sleeps in the laundry basket every afternoon.",
+        "The bakery on the corner now sells sourdough on Sundays, so we queued for twenty minutes and it was worth it.",
+        "We painted the kitchen a pale green and hung the old family photos by the window.",
+        "In the evening we played board games, and grandpa won every round of cards as usual.",
+    ]
+    .join(" ");
+    let before = posts_seen(&h);
+    let resp = post(
+        &h,
+        Some(&alice),
+        &json!({"content": format!("Great weekend! {political} {padding}")}),
+    );
+    assert_eq!(
+        (resp.status, resp.code()),
+        (403, "publish.not_approved".to_owned()),
+        "{}",
+        resp.text()
+    );
+    assert_eq!(posts_seen(&h), before);
+    let resp = post(
+        &h,
+        Some(&alice),
+        &json!({"content": format!("Great weekend! {padding}")}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text());
+}

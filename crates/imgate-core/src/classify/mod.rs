@@ -13,7 +13,9 @@
 //!       + weight of the declared category value                               (declared)
 //! matched = score >= threshold
 //! ```
-//! Each contribution is reported separately in the [`Evidence`], which is meant for the audit log only: it names
+//! A long text the whole-document score does not match, but whose lexicon found something, is also read in
+//! passages ([`passages`]): one that alone scores far above the threshold decides it, so padding cannot hide a
+//! political paragraph. Each contribution is reported separately in the [`Evidence`], which is meant for the audit log only: it names
 //! lexicon terms and model features, so it must not be sent to clients ([`Verdict::public`] is what may be).
 //!
 //! File contents are passed in by the caller through `read`, so this module does no I/O. Training
@@ -35,6 +37,7 @@ pub mod model;
 pub mod normalize;
 pub mod obfuscate;
 mod pairs;
+pub mod passages;
 pub mod rejoin;
 pub mod segment;
 pub mod spaced;
@@ -200,6 +203,18 @@ pub struct DeclaredHit {
     pub weight: f64,
 }
 
+/// A passage of a long text that decided the verdict on its own ([`passages`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PassageHit {
+    /// Index into `Document::texts`.
+    pub text: usize,
+    /// Byte range in the text as the classifier read it (display order).
+    pub start: usize,
+    pub end: usize,
+    /// The passage's own score.
+    pub score: f64,
+}
+
 /// Why a verdict came out as it did; for the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Evidence {
@@ -212,6 +227,9 @@ pub struct Evidence {
     pub model: Option<ModelEvidence>,
     pub domain: Option<DomainHit>,
     pub declared: Option<DeclaredHit>,
+    /// The passage that matched when the whole document did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passage: Option<PassageHit>,
 }
 
 /// The decision for one category.
@@ -521,8 +539,55 @@ impl Classifier {
         self.classify_in_order(doc)
     }
 
-    /// [`Classifier::classify`] of texts in display order.
+    /// [`Classifier::classify`] of texts in display order: the whole document, then, for categories it did not
+    /// match, its passages ([`passages`]).
     fn classify_in_order(&self, doc: &Document<'_>) -> Classification {
+        let mut c = self.classify_whole(doc);
+        self.read_passages(doc, &mut c);
+        c
+    }
+
+    /// A category the whole document did not match, but whose lexicon found enough in it, matches when one of
+    /// the long texts' passages scores [`passages::PASSAGE_MARGIN`] above the threshold on its own; the
+    /// verdict then records that passage, and its score is the passage's minus the margin.
+    fn read_passages(&self, doc: &Document<'_>, c: &mut Classification) {
+        let open =
+            |v: &Verdict| !v.matched && v.evidence.lexicon_raw >= passages::PASSAGE_MIN_LEXICON;
+        if !c.verdicts.iter().any(open) {
+            return;
+        }
+        let mut read = 0;
+        for (t, text) in doc.texts.iter().enumerate() {
+            for (start, end) in passages::passages(text) {
+                if read == passages::MAX_PASSAGES || !c.verdicts.iter().any(open) {
+                    return;
+                }
+                let Some(passage) = text.get(start..end) else {
+                    continue;
+                };
+                read += 1;
+                let alone = self.classify_whole(&Document {
+                    texts: vec![passage],
+                    ..Default::default()
+                });
+                for (v, p) in c.verdicts.iter_mut().zip(&alone.verdicts) {
+                    if open(v) && p.score >= p.threshold + passages::PASSAGE_MARGIN {
+                        v.matched = true;
+                        v.score = p.score - passages::PASSAGE_MARGIN;
+                        v.evidence.passage = Some(PassageHit {
+                            text: t,
+                            start,
+                            end,
+                            score: p.score,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Classifier::classify_in_order`] of the whole document only.
+    fn classify_whole(&self, doc: &Document<'_>) -> Classification {
         thread_local! {
             static SCRATCH: RefCell<ClassifyScratch> = RefCell::new(ClassifyScratch::default());
         }

@@ -13,12 +13,35 @@ fn files(name: &str) -> Result<String, String> {
             "f 4 parliament\nf 3 vote\nf -4 striker\nf -4 goal\nf -0.5 转发\nf -1 大家\nf 2 政治\nf 1 news\nf 1 example\n"
         )
         .into()),
+        "passage.model" => {
+            // Two strong political words and 200 mildly negative padding words.
+            let mut m = String::from(
+                "imgate-linear-model 3\nbias zh -3\nbias en -3\nlength 1 0\nf 200 parliament\nf 200 vote\n",
+            );
+            for w in padding_words() {
+                m.push_str(&format!("f -1 {w}\n"));
+            }
+            Ok(m)
+        }
         "lang.model" => Ok(
             "imgate-linear-model 3\nbias zh 0\nbias en 0\nlexicon zh 0.5\nlexicon en 2\nlength 1 0\nf 1 政治\nf 1 vote\n"
                 .into(),
         ),
         _ => Err("no such file".into()),
     }
+}
+
+/// 200 distinct padding words (`padaa`, `padab`, ...).
+fn padding_words() -> Vec<String> {
+    (0..200)
+        .map(|i| {
+            format!(
+                "pad{}{}",
+                (b'a' + (i / 26) as u8) as char,
+                (b'a' + (i % 26) as u8) as char
+            )
+        })
+        .collect()
 }
 
 fn classifier(threshold: f64) -> Classifier {
@@ -308,4 +331,60 @@ fn the_lexicon_decides_what_the_model_knows_too_little_of() {
     // With two known features the model votes again.
     assert!(score(&c, &["Parliament vote minister"]).1);
     assert!(!score(&c, &["Striker goal prime minister election"]).1);
+}
+
+/// A political sentence padded with a long benign text: the whole document's mean sinks below the threshold,
+/// its passage around the sentence does not, and the verdict says which passage decided.
+#[test]
+fn a_political_passage_is_not_hidden_by_padding() {
+    let mut spec = CategorySpec::new();
+    spec.lexicons = vec!["pol.txt".into()];
+    spec.lexicon_weight = Some(1.0);
+    spec.model = Some("passage.model".into());
+    let c = Classifier::build(&[("p".into(), spec)], &mut files).unwrap();
+    let words = padding_words();
+    let padding: Vec<String> = words
+        .chunks(6)
+        .map(|w| format!("{}.", w.join(" ")))
+        .collect();
+    let political = "The prime minister won the election and parliament will vote today.";
+    let (before, after) = padding.split_at(padding.len() / 2);
+    let text = format!("{} {political} {}", before.join(" "), after.join(" "));
+    let whole = c.classify_whole(&Document {
+        texts: vec![&text],
+        ..Default::default()
+    });
+    assert!(!whole.verdicts[0].matched, "{:?}", whole.verdicts[0]);
+    let v = &c
+        .classify(&Document {
+            texts: vec![&text],
+            ..Default::default()
+        })
+        .verdicts[0];
+    assert!(v.matched && v.score >= v.threshold, "{v:?}");
+    let p = v.evidence.passage.as_ref().expect("the deciding passage");
+    assert_eq!(p.text, 0);
+    assert!(
+        text[p.start..p.end].contains(political),
+        "{}",
+        &text[p.start..p.end]
+    );
+    assert!(p.score >= v.threshold + passages::PASSAGE_MARGIN);
+    // The padding alone, and the padding around a sentence with the lexicon's words but not the model's
+    // strong ones, stay unmatched.
+    let benign = padding.join(" ");
+    let weak = format!(
+        "{} The prime minister spoke about the election today. {}",
+        before.join(" "),
+        after.join(" ")
+    );
+    for t in [&benign, &weak] {
+        let v = &c
+            .classify(&Document {
+                texts: vec![t],
+                ..Default::default()
+            })
+            .verdicts[0];
+        assert!(!v.matched && v.evidence.passage.is_none(), "{v:?}");
+    }
 }
