@@ -364,12 +364,30 @@ fn captured_output_never_holds_a_full_id_or_phone_number() {
         "{}",
         duplicate.text()
     );
+    // What a browser sends for full-width digits, digits split by slashes, a number encoded twice, and
+    // Arabic-Indic digits (session-14 red team).
+    let full_width = "%EF%BC%91%EF%BC%93%EF%BC%98%EF%BC%90%EF%BC%90%EF%BC%91%EF%BC%93%EF%BC%98%EF%BC%90%EF%BC%90%EF%BC%90";
+    let double = "%2531%2533%2538%2530%2530%2531%2533%2538%2530%2530%2530";
+    let arabic = "%D9%A1%D9%A3%D9%A8%D9%A0%D9%A0%D9%A1%D9%A3%D9%A8%D9%A0%D9%A0%D9%A0";
+    for target in [
+        format!("/api/v1/accounts/{full_width}"),
+        format!("/api/v1/accounts/{full_width}/"),
+        "/x/138/0013/8000".to_owned(),
+        format!("/x/{double}"),
+        format!("/x/{arabic}"),
+    ] {
+        h.raw(&request("GET", &target, &[], b""));
+    }
     std::thread::sleep(Duration::from_millis(300));
     let logs = h.logs();
     for spelled in [
         "139.1234.5679",
         "440306198_50615123X",
         "440306198.50615123X",
+        full_width,
+        "138/0013/8000",
+        double,
+        arabic,
     ] {
         assert!(
             !logs.contains(spelled),
