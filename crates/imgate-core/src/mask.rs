@@ -73,6 +73,16 @@ struct Unit {
     digit: Option<u8>,
 }
 
+/// Appends the unit of `len` bytes at `at` to `units`; returns the offset just past it.
+fn push_unit(units: &mut Vec<Unit>, at: usize, len: usize, digit: Option<u8>) -> usize {
+    units.push(Unit {
+        start: at,
+        end: at + len,
+        digit,
+    });
+    at + len
+}
+
 /// The zero of every block of ten Unicode decimal digits (general category Nd, Unicode
 /// 14), ascending; each block holds 0 to 9 in order. Rust's standard library tells whether
 /// a character is numeric but not its decimal value, and the value is needed: whether a
@@ -299,12 +309,7 @@ fn loose_run_at(text: &str, start: usize, units: &mut Vec<Unit>) -> usize {
     units.clear();
     let mut i = start;
     while let Some((digit, len)) = digit_at(bytes, i) {
-        units.push(Unit {
-            start: i,
-            end: i + len,
-            digit: Some(digit),
-        });
-        i += len;
+        i = push_unit(units, i, len, Some(digit));
         if units.len() > MAX_SHAPED_UNITS {
             return i;
         }
@@ -314,12 +319,7 @@ fn loose_run_at(text: &str, start: usize, units: &mut Vec<Unit>) -> usize {
         }
     }
     if let Some(len) = check_char_at(bytes, i) {
-        units.push(Unit {
-            start: i,
-            end: i + len,
-            digit: None,
-        });
-        i += len;
+        i = push_unit(units, i, len, None);
     }
     i
 }
@@ -356,23 +356,13 @@ fn slashed_run_at(text: &str, start: usize, units: &mut Vec<Unit>) -> Option<usi
     let mut count = 0;
     let mut i = start;
     while let Some((digit, len)) = digit_at(bytes, i) {
-        units.push(Unit {
-            start: i,
-            end: i + len,
-            digit: Some(digit),
-        });
-        i += len;
+        i = push_unit(units, i, len, Some(digit));
         if units.len() > MAX_SHAPED_UNITS {
             break;
         }
         if units.len() == 17 {
             if let Some(len) = check_char_at(bytes, i) {
-                units.push(Unit {
-                    start: i,
-                    end: i + len,
-                    digit: None,
-                });
-                i += len;
+                i = push_unit(units, i, len, None);
                 break;
             }
         }
@@ -470,24 +460,14 @@ fn run_at(bytes: &[u8], start: usize, units: &mut Vec<Unit>) -> usize {
     units.clear();
     let mut i = start;
     while let Some((digit, len)) = digit_at(bytes, i) {
-        units.push(Unit {
-            start: i,
-            end: i + len,
-            digit: Some(digit),
-        });
-        i += len;
+        i = push_unit(units, i, len, Some(digit));
         if matches!(bytes.get(i), Some(b' ' | b'-')) && digit_at(bytes, i + 1).is_some() {
             i += 1;
         }
     }
     if units.len() >= MIN_SENSITIVE_DIGITS - 1 {
         if let Some(len) = check_char_at(bytes, i) {
-            units.push(Unit {
-                start: i,
-                end: i + len,
-                digit: None,
-            });
-            i += len;
+            i = push_unit(units, i, len, None);
         }
     }
     i
