@@ -138,6 +138,28 @@ fn short_and_silent_new_connections_are_not_held_forever() {
     assert!(partial.closed_within(std::time::Duration::from_secs(15)));
 }
 
+/// `Connection: close` counts in any `Connection` field line (pingora read only the first, and kept the
+/// connection open when an extension token came first).
+#[test]
+fn connection_close_in_a_second_field_line_closes_the_connection() {
+    let h = Harness::start();
+    let mut conn = Connection::open(h.gateway);
+    conn.send(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nConnection: x-foo\r\nConnection: close\r\n\r\n");
+    let resp = conn.read_response(false);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(
+        resp.header("connection").map(str::to_ascii_lowercase),
+        Some("close".to_owned())
+    );
+    assert!(conn.closed_within(std::time::Duration::from_secs(5)));
+    // One line listing both still keeps the connection for a request that does not ask to close.
+    let mut kept = Connection::open(h.gateway);
+    kept.send(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nConnection: x-foo\r\n\r\n");
+    assert_eq!(kept.read_response(false).status, 200);
+    kept.send(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(kept.read_response(false).status, 200);
+}
+
 /// HTTP/2 connections idle out too (pingora's `h2_idle_timeout`): after a clean handshake
 /// the gateway closes the idle connection (without a GOAWAY, or with NO_ERROR).
 #[test]

@@ -28,9 +28,16 @@ impl Gateway {
     /// - Idle keep-alive: pingora keeps an HTTP/1.1 connection open for as long as the
     ///   client likes (each holds a socket, a task and its write buffer); a client's own
     ///   `Keep-Alive: timeout=` may only shorten the configured time.
+    /// - `Connection: close` counts in any `Connection` field line: pingora reads only the
+    ///   first, so `Connection: x-foo` followed by `Connection: close` kept the connection.
     fn manage_connection(&self, session: &mut Session) {
+        let close = asks_to_close(session.req_header());
         let downstream = session.as_downstream_mut();
         downstream.set_pipelining_enabled(true);
+        if close {
+            downstream.set_keepalive(None);
+            return;
+        }
         match downstream.get_keepalive() {
             // Some(0) is pingora's "no timeout"; None means the connection closes anyway.
             Some(secs) if secs == 0 || secs > self.client_idle_secs => {
@@ -39,6 +46,17 @@ impl Gateway {
             _ => {}
         }
     }
+}
+
+/// Whether any `Connection` field line of `request` lists `close` (RFC 9110 §7.6.1: the
+/// field's value is the combination of all its lines).
+fn asks_to_close(request: &RequestHeader) -> bool {
+    request
+        .headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
 }
 
 #[async_trait]
