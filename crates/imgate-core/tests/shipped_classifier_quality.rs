@@ -90,36 +90,43 @@ fn assert_floors(report: &EvalReport, floors: &[(&str, f64, f64)]) {
     }
 }
 
+/// Classifies `records` (checking the set still has `expected` of them) as written and holds the floors.
+fn holds_floors(records: &[Record], expected: usize, floors: &[(&str, f64, f64)]) {
+    assert_eq!(records.len(), expected, "the data set changed");
+    let report = evaluate(&shipped_classifier(), records, |t, _| t.to_string());
+    assert_floors(&report, floors);
+}
+
 #[test]
 fn the_shipped_classifier_keeps_its_quality_on_unseen_news() {
-    let c = shipped_classifier();
-    let records = probe_records();
-    assert_eq!(records.len(), 240, "the probe set changed");
-    let report = evaluate(&c, &records, |t, _| t.to_string());
     // Measured when the model was rebuilt (session 14): en F1 0.937 (FPR 0.025), zh F1 0.940 (FPR 0.050).
-    assert_floors(&report, &[("en", 0.90, 0.0625), ("zh", 0.90, 0.0625)]);
+    holds_floors(
+        &probe_records(),
+        240,
+        &[("en", 0.90, 0.0625), ("zh", 0.90, 0.0625)],
+    );
 }
 
 #[test]
 fn the_shipped_classifier_keeps_its_quality_on_probe3s_test_half() {
-    let c = shipped_classifier();
-    let records = probe3_test_records();
-    assert_eq!(records.len(), 200, "the probe3 set changed");
-    let report = evaluate(&c, &records, |t, _| t.to_string());
     // Measured when the model was rebuilt (session 14): en F1 0.943 (FPR 0), zh F1 0.960 (FPR 0.016).
-    assert_floors(&report, &[("en", 0.90, 0.05), ("zh", 0.90, 0.06)]);
+    holds_floors(
+        &probe3_test_records(),
+        200,
+        &[("en", 0.90, 0.05), ("zh", 0.90, 0.06)],
+    );
 }
 
 /// The blind test set of session 14 (`data/political_news.probe5.jsonl`: written after the session's changes by
 /// helpers that read nothing of the repository; never looked at item by item).
 #[test]
 fn the_shipped_classifier_keeps_its_quality_on_the_blind_session_14_set() {
-    let c = shipped_classifier();
-    let records = records_of("political_news.probe5.jsonl", |_| true);
-    assert_eq!(records.len(), 400, "the probe5 set changed");
-    let report = evaluate(&c, &records, |t, _| t.to_string());
     // Measured when it was written (session 14): en F1 0.874 (FPR 0.030), zh F1 0.957 (FPR 0.080).
-    assert_floors(&report, &[("en", 0.84, 0.06), ("zh", 0.92, 0.11)]);
+    holds_floors(
+        &records_of("political_news.probe5.jsonl", |_| true),
+        400,
+        &[("en", 0.84, 0.06), ("zh", 0.92, 0.11)],
+    );
 }
 
 /// The red-team posts of session 14 (`data/political_news.redteam.jsonl`: 2023-2026 posts in both languages,
@@ -127,12 +134,12 @@ fn the_shipped_classifier_keeps_its_quality_on_the_blind_session_14_set() {
 /// development set, not an unseen one: the floor holds what was fixed.
 #[test]
 fn the_shipped_classifier_keeps_what_the_red_team_posts_taught_it() {
-    let c = shipped_classifier();
-    let records = records_of("political_news.redteam.jsonl", |_| true);
-    assert_eq!(records.len(), 480, "the red-team set changed");
-    let report = evaluate(&c, &records, |t, _| t.to_string());
     // Measured when the model was rebuilt (session 14): en F1 0.954 (FPR 0.033), zh F1 0.975 (FPR 0.025).
-    assert_floors(&report, &[("en", 0.92, 0.06), ("zh", 0.94, 0.05)]);
+    holds_floors(
+        &records_of("political_news.redteam.jsonl", |_| true),
+        480,
+        &[("en", 0.92, 0.06), ("zh", 0.94, 0.05)],
+    );
 }
 
 #[test]
