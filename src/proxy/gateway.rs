@@ -51,12 +51,7 @@ impl Gateway {
 /// Whether any `Connection` field line of `request` lists `close` (RFC 9110 §7.6.1: the
 /// field's value is the combination of all its lines).
 fn asks_to_close(request: &RequestHeader) -> bool {
-    request
-        .headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+    super::headers::connection_tokens(&request.headers).any(|t| t.eq_ignore_ascii_case(b"close"))
 }
 
 #[async_trait]

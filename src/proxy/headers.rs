@@ -13,6 +13,16 @@ pub(crate) fn present(headers: &http::HeaderMap, names: &[HeaderName]) -> Vec<He
         .collect()
 }
 
+/// The tokens of every `Connection` field line, trimmed (RFC 9110 §7.6.1: the field's value is
+/// the combination of all its lines).
+pub(crate) fn connection_tokens(headers: &http::HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(<[u8]>::trim_ascii)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +46,14 @@ mod tests {
             got.contains(&header::RANGE) && got.contains(&header::ETAG) && got.contains(&custom)
         );
         assert!(present(&h, &[header::TE]).is_empty());
+    }
+
+    #[test]
+    fn connection_tokens_come_from_every_line() {
+        let mut h = http::HeaderMap::new();
+        h.append(header::CONNECTION, "keep-alive, x-foo".parse().unwrap());
+        h.append(header::CONNECTION, " close ".parse().unwrap());
+        let got: Vec<&[u8]> = connection_tokens(&h).collect();
+        assert_eq!(got, [&b"keep-alive"[..], b"x-foo", b"close"]);
     }
 }

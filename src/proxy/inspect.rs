@@ -97,22 +97,20 @@ const CHECKED_HEADERS: [&str; 6] = [
 /// check relies on, or a query parameter shadowing a checked body field (`imgate_core::query`).
 fn check_head(session: &Session, rules: &EnforcedRules) -> Result<(), Rejection> {
     let head = session.req_header();
-    for value in head.headers.get_all(http::header::CONNECTION) {
-        let listed = value.as_bytes().split(|b| *b == b',');
-        if let Some(name) = listed.map(|t| t.trim_ascii()).find(|t| {
-            CHECKED_HEADERS
-                .iter()
-                .any(|h| t.eq_ignore_ascii_case(h.as_bytes()))
-        }) {
-            return Err(Rejection::new(
-                400,
-                "request.connection_header",
-                format!(
-                    "the Connection header lists {}, which the gateway checks and must forward; list only keep-alive, close or upgrade",
-                    String::from_utf8_lossy(name)
-                ),
-            ));
-        }
+    let dropped = super::headers::connection_tokens(&head.headers).find(|t| {
+        CHECKED_HEADERS
+            .iter()
+            .any(|h| t.eq_ignore_ascii_case(h.as_bytes()))
+    });
+    if let Some(name) = dropped {
+        return Err(Rejection::new(
+            400,
+            "request.connection_header",
+            format!(
+                "the Connection header lists {}, which the gateway checks and must forward; list only keep-alive, close or upgrade",
+                String::from_utf8_lossy(name)
+            ),
+        ));
     }
     if let Some(query) = head.uri.query() {
         if let Some(name) = imgate_core::query::shadowing_parameter(query, &rules.query_roots) {
