@@ -178,6 +178,10 @@ pub struct EvalArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write one JSON line per evaluated record (`id`, `lang`, `label`, `matched`, `score`, and `obfuscated`)
+    /// to this file: for finding the errors behind a figure and for threshold sweeps. No text is written.
+    #[arg(long, value_name = "PATH")]
+    pub scores: Option<PathBuf>,
 }
 
 fn load(args: &CorpusArgs, split: Split) -> Result<Vec<Record>, Box<dyn Error>> {
@@ -336,6 +340,7 @@ fn evaluate(
     category: &str,
     split: &str,
     ob: Option<(&Obfuscator, u64)>,
+    mut scores: Option<&mut Vec<serde_json::Value>>,
 ) -> EvalReport {
     let mut ev = Evaluator::new(category, split);
     for r in records {
@@ -353,7 +358,14 @@ fn evaluate(
         let t0 = Instant::now();
         let v = c.classify(&doc);
         let secs = t0.elapsed().as_secs_f64();
-        let matched = v.get(category).is_some_and(|v| v.matched);
+        let verdict = v.get(category);
+        let matched = verdict.is_some_and(|v| v.matched);
+        if let Some(out) = scores.as_deref_mut() {
+            out.push(serde_json::json!({
+                "id": r.id, "lang": r.lang, "label": r.label, "matched": matched,
+                "score": verdict.map(|v| v.score), "obfuscated": ob.is_some(),
+            }));
+        }
         ev.add(&r.lang, r.label, matched, text.len() as u64, secs);
     }
     ev.finish()
@@ -377,7 +389,8 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), Box<dyn Error>> {
     if let Some(n) = args.as_posts {
         split.push_str(&format!(", as posts of <= {n} chars"));
     }
-    let plain = evaluate(&c, &records, &args.category, &split, None);
+    let mut scores = args.scores.as_ref().map(|_| Vec::new());
+    let plain = evaluate(&c, &records, &args.category, &split, None, scores.as_mut());
     let obf = if args.obfuscate {
         let o = Obfuscator::new(&Normalizer::new());
         Some(evaluate(
@@ -386,10 +399,19 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), Box<dyn Error>> {
             &args.category,
             &format!("{split}, obfuscated"),
             Some((&o, args.seed)),
+            scores.as_mut(),
         ))
     } else {
         None
     };
+    if let (Some(path), Some(lines)) = (&args.scores, &scores) {
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(&l.to_string());
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let catch = obf.as_ref().map(|o| {
         let p = plain.overall.recall;
         if p > 0.0 {
