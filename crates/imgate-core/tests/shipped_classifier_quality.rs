@@ -99,7 +99,8 @@ fn holds_floors(records: &[Record], expected: usize, floors: &[(&str, f64, f64)]
 
 #[test]
 fn the_shipped_classifier_keeps_its_quality_on_unseen_news() {
-    // Measured when the model was rebuilt (session 14): en F1 0.937 (FPR 0.025), zh F1 0.940 (FPR 0.050).
+    // Measured when the model was rebuilt (session 14, unchanged in session 15): en F1 0.937 (FPR 0.025), zh F1
+    // 0.940 (FPR 0.050).
     holds_floors(
         &probe_records(),
         240,
@@ -109,7 +110,8 @@ fn the_shipped_classifier_keeps_its_quality_on_unseen_news() {
 
 #[test]
 fn the_shipped_classifier_keeps_its_quality_on_probe3s_test_half() {
-    // Measured when the model was rebuilt (session 14): en F1 0.943 (FPR 0), zh F1 0.960 (FPR 0.016).
+    // Measured when the model was rebuilt (session 14, unchanged in session 15): en F1 0.943 (FPR 0), zh F1
+    // 0.960 (FPR 0.016).
     holds_floors(
         &probe3_test_records(),
         200,
@@ -121,11 +123,25 @@ fn the_shipped_classifier_keeps_its_quality_on_probe3s_test_half() {
 /// helpers that read nothing of the repository; never looked at item by item).
 #[test]
 fn the_shipped_classifier_keeps_its_quality_on_the_blind_session_14_set() {
-    // Measured when it was written (session 14): en F1 0.874 (FPR 0.030), zh F1 0.957 (FPR 0.080).
+    // Measured when it was written (session 14): en F1 0.874 (FPR 0.030), zh F1 0.957 (FPR 0.080); after the
+    // session-15 rebuild en 0.886 (0.030), zh 0.957 (0.080).
     holds_floors(
         &records_of("political_news.probe5.jsonl", |_| true),
         400,
-        &[("en", 0.84, 0.06), ("zh", 0.92, 0.11)],
+        &[("en", 0.85, 0.06), ("zh", 0.92, 0.11)],
+    );
+}
+
+/// The blind set of session 15 (`data/political_news.probe6.jsonl`: written by a helper that read nothing of
+/// the repository; its figures, never its items, chose between the session's six candidate models).
+#[test]
+fn the_shipped_classifier_keeps_its_quality_on_the_blind_session_15_set() {
+    // Session 14's model: en F1 0.837 (FPR 0.070), zh 0.898 (0.030); the session-15 rebuild: en 0.856
+    // (0.070), zh 0.898 (0.030).
+    holds_floors(
+        &records_of("political_news.probe6.jsonl", |_| true),
+        400,
+        &[("en", 0.82, 0.10), ("zh", 0.86, 0.06)],
     );
 }
 
@@ -134,7 +150,8 @@ fn the_shipped_classifier_keeps_its_quality_on_the_blind_session_14_set() {
 /// development set, not an unseen one: the floor holds what was fixed.
 #[test]
 fn the_shipped_classifier_keeps_what_the_red_team_posts_taught_it() {
-    // Measured when the model was rebuilt (session 14): en F1 0.954 (FPR 0.033), zh F1 0.975 (FPR 0.025).
+    // Measured when the model was rebuilt (session 14): en F1 0.954 (FPR 0.033), zh F1 0.975 (FPR 0.025);
+    // session 15: en 0.958 (0.033), zh 0.979 (0.025).
     holds_floors(
         &records_of("political_news.redteam.jsonl", |_| true),
         480,

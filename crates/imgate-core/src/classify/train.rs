@@ -82,7 +82,7 @@ impl Default for TrainOptions {
             positive_weight: 1.5,
             seed: 7,
             folds: 5,
-            max_fpr: 0.015,
+            max_fpr: 0.02,
             nb_alpha: 0.5,
             post_lengths: vec![100, 200, 300],
             // A prior of one known feature: a text with one or two known words leans towards the intercept
