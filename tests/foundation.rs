@@ -160,6 +160,63 @@ fn connection_close_in_a_second_field_line_closes_the_connection() {
     assert_eq!(kept.read_response(false).status, 200);
 }
 
+/// Requests pingora refuses before any hook runs (a head it cannot parse, `CONNECT`) get the gateway's JSON
+/// error like every other rejected request, not pingora's bare status; the upstream never sees them, and a
+/// well-formed request still passes.
+#[test]
+fn requests_pingora_refuses_get_json_errors_too() {
+    let h = Harness::start();
+    let posts_before = h.upstream_stats()["requests"]["posts"].clone();
+    let malformed: [&[u8]; 6] = [
+        b"POST /api/v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+        b"POST /api/v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+        b"GET /api/v1/accounts/u-alice HTTP/1.2\r\nHost: x\r\n\r\n",
+        b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHo st: x\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+    ];
+    for request in malformed {
+        let resp = h.raw(request);
+        let shown = String::from_utf8_lossy(request);
+        assert_eq!(resp.status, 400, "{shown}");
+        assert_eq!(resp.code(), "request.malformed", "{shown}");
+        assert!(!resp.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty());
+        let id = resp.header("x-request-id").unwrap_or_default().to_owned();
+        assert_eq!(resp.json()["error"]["request_id"], id.as_str(), "{shown}");
+        assert_eq!(resp.header("content-type"), Some("application/json"));
+        assert_eq!(resp.header("server"), None, "{shown}");
+    }
+    let resp = h.raw(b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
+    assert_eq!(
+        (resp.status, resp.code()),
+        (405, "request.method_not_allowed".to_owned())
+    );
+    assert_eq!(h.upstream_stats()["requests"]["posts"], posts_before);
+    let resp =
+        h.raw(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(resp.status, 200);
+}
+
+/// The replacement follows the configured error envelope, as the gateway's own errors do.
+#[test]
+fn requests_pingora_refuses_use_the_configured_error_envelope() {
+    let h = Harness::start_with(|t| {
+        *t = t.replacen("wrap = \"error\"", "wrap = \"\"", 1);
+        *t = t.replacen("code_field = \"code\"", "code_field = \"err_code\"", 1);
+    });
+    let resp = h.raw(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.json()["err_code"],
+        "request.malformed",
+        "{}",
+        String::from_utf8_lossy(&resp.body)
+    );
+}
+
 /// HTTP/2 connections idle out too (pingora's `h2_idle_timeout`): after a clean handshake
 /// the gateway closes the idle connection (without a GOAWAY, or with NO_ERROR).
 #[test]

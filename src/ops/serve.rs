@@ -138,6 +138,7 @@ pub fn build(
         imgate = imgate.with_own_exchange();
     }
 
+    let envelope_of = policy.clone();
     let runtime = crate::runtime::background();
     let reloader = Arc::new(Reloader::new(
         config_path,
@@ -178,7 +179,16 @@ pub fn build(
     proxy.server_options = Some(options);
     // A new connection shows its first bytes within the idle timeout, or is closed (pingora's own h2c sniffing
     // waits for 24 bytes forever; see `proxy::preface`).
-    let app = FirstBytes::new(proxy, settings.client_idle_timeout);
+    // pingora's own bare errors (a request head it cannot parse, CONNECT) go out as JSON errors in the live
+    // policy's envelope, like the gateway's (see `proxy::canned`).
+    let app = FirstBytes::new(proxy, settings.client_idle_timeout).with_error_bodies(Arc::new(
+        move |rejection, request_id| {
+            envelope_of
+                .load()
+                .envelope
+                .render(rejection, Some(request_id))
+        },
+    ));
     let mut service = Service::new("imgate".to_string(), app);
     // The write buffer lets a response's header and body leave in one send (marked
     // responses are answered whole, with a Content-Length).

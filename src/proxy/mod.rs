@@ -2,6 +2,7 @@
 //! No policy logic lives here.
 
 mod body;
+mod canned;
 mod events;
 mod exchange;
 mod gateway;

@@ -9,6 +9,10 @@
 //! (an HTTP/1 request differs at its first byte), and hands pingora the connection with those bytes put back
 //! ([`Replayed`]), whose `try_peek` answers at once. A connection that sends nothing conclusive in time is
 //! closed.
+//!
+//! The wrapper also sees every response head the proxy writes: given the live error envelope
+//! ([`FirstBytes::with_error_bodies`]), it answers pingora's own bare error responses (a request head pingora
+//! cannot parse, `CONNECT`) with the gateway's JSON errors instead (see [`super::canned`]), over TLS too.
 
 use std::fmt;
 use std::io;
@@ -28,6 +32,8 @@ use pingora::protocols::{
 use pingora::server::ShutdownWatch;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
+use super::canned::{self, ErrorBodies};
+
 /// What an HTTP/2 client with prior knowledge sends first (RFC 9113, section 3.4).
 pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -35,6 +41,7 @@ pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub struct FirstBytes<A> {
     inner: Arc<A>,
     deadline: Duration,
+    errors: Option<ErrorBodies>,
 }
 
 impl<A> FirstBytes<A> {
@@ -42,7 +49,14 @@ impl<A> FirstBytes<A> {
         FirstBytes {
             inner: Arc::new(inner),
             deadline,
+            errors: None,
         }
+    }
+
+    /// Answers pingora's own bare error responses with JSON bodies rendered by `errors`.
+    pub fn with_error_bodies(mut self, errors: ErrorBodies) -> Self {
+        self.errors = Some(errors);
+        self
     }
 
     /// The wrapped app (to set its options before the service starts).
@@ -79,6 +93,12 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
     ) -> Option<Stream> {
         // Over TLS the protocol comes from ALPN, and pingora never peeks.
         if stream.get_ssl_digest().is_some() {
+            let stream: Stream = match &self.errors {
+                Some(errors) => {
+                    Box::new(Replayed::new(Vec::new(), stream).with_error_bodies(errors.clone()))
+                }
+                None => stream,
+            };
             return self.inner.process_new(stream, shutdown).await;
         }
         let seen = match tokio::time::timeout(self.deadline, read_first_bytes(&mut stream)).await {
@@ -96,8 +116,11 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
                 return None;
             }
         };
-        let replayed: Stream = Box::new(Replayed::new(seen, stream));
-        self.inner.process_new(replayed, shutdown).await
+        let mut replayed = Replayed::new(seen, stream);
+        if let Some(errors) = &self.errors {
+            replayed = replayed.with_error_bodies(errors.clone());
+        }
+        self.inner.process_new(Box::new(replayed), shutdown).await
     }
 
     async fn cleanup(&self) {
@@ -111,11 +134,54 @@ pub struct Replayed {
     /// How much of `head` has been read again.
     at: usize,
     inner: Stream,
+    errors: Option<ErrorBodies>,
+    /// A JSON error being written in place of pingora's bare one.
+    rewrite: Option<Rewrite>,
+}
+
+/// The response written instead of a pingora error head of `replaces` bytes; `sent` of it are out.
+struct Rewrite {
+    bytes: Vec<u8>,
+    sent: usize,
+    replaces: usize,
 }
 
 impl Replayed {
     pub fn new(head: Vec<u8>, inner: Stream) -> Self {
-        Replayed { head, at: 0, inner }
+        Replayed {
+            head,
+            at: 0,
+            inner,
+            errors: None,
+            rewrite: None,
+        }
+    }
+
+    /// Writes pingora's own bare error responses as JSON errors rendered by `errors` ([`super::canned`]).
+    pub fn with_error_bodies(mut self, errors: ErrorBodies) -> Self {
+        self.errors = Some(errors);
+        self
+    }
+
+    /// The JSON error that replaces `written` when it is a pingora error head.
+    fn replacement(&self, written: &[u8]) -> Option<Rewrite> {
+        let errors = self.errors.as_ref()?;
+        let canned = canned::recognise(written)?;
+        let rejection = canned::rejection(canned.status);
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let body = errors(&rejection, &request_id);
+        tracing::info!(
+            target: "imgate::access",
+            status = canned.status,
+            decision = %rejection.code,
+            request_id = %request_id,
+            "request refused by pingora before routing"
+        );
+        Some(Rewrite {
+            bytes: canned::response(&canned, &body, &request_id),
+            sent: 0,
+            replaces: written.len(),
+        })
     }
 
     fn pending(&self) -> &[u8] {
@@ -151,11 +217,36 @@ impl AsyncRead for Replayed {
 
 impl AsyncWrite for Replayed {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        if this.rewrite.is_none() {
+            this.rewrite = this.replacement(buf);
+        }
+        let Some(rewrite) = this.rewrite.as_mut() else {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
+        };
+        // The caller sees its head written only once all of the replacement is out; until then it retries
+        // the same write (the `AsyncWrite` contract after `Pending`).
+        while let Some(rest) = rewrite.bytes.get(rewrite.sent..).filter(|r| !r.is_empty()) {
+            match Pin::new(&mut this.inner).poll_write(cx, rest) {
+                Poll::Ready(Ok(0)) => {
+                    this.rewrite = None;
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => rewrite.sent += n,
+                Poll::Ready(Err(e)) => {
+                    this.rewrite = None;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let replaced = rewrite.replaces;
+        this.rewrite = None;
+        Poll::Ready(Ok(replaced))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -171,6 +262,14 @@ impl AsyncWrite for Replayed {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // A response head is written on its own: the first slice goes through `poll_write`'s check.
+        if self.errors.is_some() {
+            if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+                if self.rewrite.is_some() || first.starts_with(b"HTTP/1.") {
+                    return self.poll_write(cx, first);
+                }
+            }
+        }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
@@ -327,6 +426,66 @@ mod tests {
             waited.is_err(),
             "nothing was sent, so the read must still be pending"
         );
+    }
+
+    /// pingora's bare error head goes out as the JSON error, whole, even through a pipe too small for it (so
+    /// the write is `Pending` part-way and retried); everything else passes as written.
+    #[tokio::test]
+    async fn pingoras_bare_error_is_written_as_the_json_error_and_nothing_else_changes() {
+        use tokio::io::AsyncReadExt;
+        let (server, mut client) = tokio::io::duplex(64);
+        let errors: ErrorBodies =
+            Arc::new(|rejection: &imgate_core::decision::Rejection, id: &str| {
+                format!("{{\"code\":\"{}\",\"id\":\"{id}\"}}", rejection.code).into_bytes()
+            });
+        let mut replayed = Replayed::new(Vec::new(), Box::new(server)).with_error_bodies(errors);
+        let normal = b"HTTP/1.1 404 Not Found\r\nServer: Pingora\r\nContent-Length: 2\r\nX-Request-Id: r\r\n\r\n{}";
+        let bare = b"HTTP/1.1 400 Bad Request\r\nServer: Pingora\r\nDate: Sun, 06 Dec 2026 14:31:31 GMT\r\n\
+                     Content-Length: 0\r\nCache-Control: private, no-store\r\nConnection: close\r\n\r\n";
+        let writer = tokio::spawn(async move {
+            replayed.write_all(normal).await.unwrap();
+            replayed.write_all(bare).await.unwrap();
+            AsyncWriteExt::shutdown(&mut replayed).await.unwrap();
+        });
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        writer.await.unwrap();
+        let (first, second) = got.split_at(normal.len());
+        assert_eq!(first, &normal[..]);
+        let text = String::from_utf8_lossy(second);
+        assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+        assert!(
+            text.contains("\r\nDate: Sun, 06 Dec 2026 14:31:31 GMT\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\r\nContent-Type: application/json\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("Pingora"), "{text}");
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            body.starts_with("{\"code\":\"request.malformed\",\"id\":\""),
+            "{body}"
+        );
+        assert!(
+            head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())),
+            "{head}"
+        );
+    }
+
+    /// Without error bodies (an embedder's choice), nothing is rewritten.
+    #[tokio::test]
+    async fn without_error_bodies_pingoras_answer_passes_unchanged() {
+        use tokio::io::AsyncReadExt;
+        let (server, mut client) = tokio::io::duplex(4096);
+        let mut replayed = Replayed::new(Vec::new(), Box::new(server));
+        let bare = b"HTTP/1.1 400 Bad Request\r\nServer: Pingora\r\nContent-Length: 0\r\n\r\n";
+        replayed.write_all(bare).await.unwrap();
+        AsyncWriteExt::shutdown(&mut replayed).await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, bare);
     }
 
     #[tokio::test]
