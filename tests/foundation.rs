@@ -138,6 +138,58 @@ fn short_and_silent_new_connections_are_not_held_forever() {
     assert!(partial.closed_within(std::time::Duration::from_secs(15)));
 }
 
+/// A first request head dribbled a line at a time ("slowloris") must still be whole within the idle timeout:
+/// pingora times each read, not the head, so the connection stayed open for as long as the client dribbled.
+/// It is answered `408 request.timeout` and closed while the client is still sending.
+#[test]
+fn a_first_request_head_dribbled_past_the_idle_timeout_is_answered_408_and_closed() {
+    use std::io::{Read, Write};
+    let h = Harness::start_with(|t| {
+        *t = t.replacen("idle_timeout = \"60s\"", "idle_timeout = \"2s\"", 1);
+    });
+    let mut conn = std::net::TcpStream::connect(h.gateway).expect("connect");
+    conn.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .expect("timeout");
+    conn.write_all(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\n")
+        .expect("request line");
+    let mut answer = Vec::new();
+    let mut closed = false;
+    // Up to 30 s of dribbling, ten times the idle timeout.
+    for i in 0..100 {
+        if conn
+            .write_all(format!("X-Line-{i}: a\r\n").as_bytes())
+            .is_err()
+        {
+            closed = true;
+        }
+        let mut buf = [0u8; 4096];
+        match conn.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(closed, "the connection is still open: {text}");
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(text.contains("\"code\":\"request.timeout\""), "{text}");
+    // A head sent at once is served as before.
+    let resp =
+        h.raw(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(resp.status, 200);
+}
+
 /// `Connection: close` counts in any `Connection` field line (pingora read only the first, and kept the
 /// connection open when an extension token came first).
 #[test]

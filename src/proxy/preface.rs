@@ -10,6 +10,12 @@
 //! ([`Replayed`]), whose `try_peek` answers at once. A connection that sends nothing conclusive in time is
 //! closed.
 //!
+//! On an HTTP/1 connection the read goes on to the end of the first request head (its blank line), under the
+//! same deadline: pingora times each read of a head, not the head, so a client that dribbled one header line
+//! at a time ("slowloris") held its connection for as long as it kept dribbling. A first head that is not
+//! whole in time is answered `408 request.timeout` and closed. (Later requests on a kept-alive connection are
+//! read by pingora alone, one read at a time.)
+//!
 //! The wrapper also sees every response head the proxy writes: given the live error envelope
 //! ([`FirstBytes::with_error_bodies`]), it answers pingora's own bare error responses (a request head pingora
 //! cannot parse, `CONNECT`) with the gateway's JSON errors instead (see [`super::canned`]), over TLS too.
@@ -70,18 +76,88 @@ fn conclusive(seen: &[u8]) -> bool {
     seen.len() >= H2_PREFACE.len() || !H2_PREFACE.starts_with(seen)
 }
 
-/// Reads from `stream` until [`conclusive`]. `Ok(None)`: the client closed the connection first.
-async fn read_first_bytes(stream: &mut Stream) -> io::Result<Option<Vec<u8>>> {
-    let mut seen = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    while !conclusive(&seen) {
+/// How much of a first HTTP/1 request head is read ahead at most; a longer head is pingora's to judge (its own
+/// limit is larger), and the deadline has then done its job.
+const MAX_FIRST_HEAD: usize = 64 * 1024;
+
+/// What a new connection has shown so far, read by [`read_first_head`].
+#[derive(Debug, Default)]
+struct FirstHead {
+    seen: Vec<u8>,
+    /// Where the search for the head's end resumes (the bytes before it hold no blank line).
+    searched: usize,
+    /// The whole head is there (or the HTTP/2 preface, or [`MAX_FIRST_HEAD`] bytes).
+    whole: bool,
+}
+
+impl FirstHead {
+    /// Takes in newly read bytes and tells whether the first head is now whole.
+    fn take(&mut self, bytes: &[u8]) -> bool {
+        self.seen.extend_from_slice(bytes);
+        if !conclusive(&self.seen) {
+            return false;
+        }
+        if self.seen.starts_with(H2_PREFACE) || self.seen.len() >= MAX_FIRST_HEAD {
+            self.whole = true;
+            return true;
+        }
+        // A head ends at its first empty line (CRLF CRLF; a bare LF LF is accepted as pingora's parser does).
+        let from = self.searched.saturating_sub(3);
+        let rest = self.seen.get(from..).unwrap_or_default();
+        self.whole =
+            rest.windows(2).any(|w| w == b"\n\n") || rest.windows(4).any(|w| w == b"\r\n\r\n");
+        self.searched = self.seen.len();
+        self.whole
+    }
+
+    /// Whether the connection began an HTTP/1 request (as opposed to nothing, or the HTTP/2 preface).
+    fn is_http1(&self) -> bool {
+        !self.seen.is_empty() && conclusive(&self.seen) && !self.seen.starts_with(H2_PREFACE)
+    }
+}
+
+/// Reads from `stream` into `head` until its first request head is whole (see [`FirstHead::take`]).
+/// `Ok(false)`: the client closed the connection first.
+async fn read_first_head(stream: &mut Stream, head: &mut FirstHead) -> io::Result<bool> {
+    let mut chunk = [0u8; 4096];
+    while !head.whole {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(None);
+            return Ok(false);
         }
-        seen.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        head.take(chunk.get(..n).unwrap_or_default());
     }
-    Ok(Some(seen))
+    Ok(true)
+}
+
+/// Answers a first request head that did not arrive in time with `408 request.timeout`, as a JSON error.
+async fn answer_head_timeout(stream: &mut Stream, errors: &ErrorBodies, deadline: Duration) {
+    use tokio::io::AsyncWriteExt;
+    let rejection = imgate_core::decision::Rejection::new(
+        408,
+        "request.timeout",
+        format!(
+            "The request head did not arrive within {} s: send the request line and headers at once.",
+            deadline.as_secs()
+        ),
+    );
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let date = pingora::protocols::http::date::get_cached_date();
+    let canned = canned::Canned {
+        status: 408,
+        reason: "Request Timeout",
+        date: Some(date.as_bytes()),
+    };
+    let response = canned::response(&canned, &errors(&rejection, &request_id), &request_id);
+    tracing::info!(
+        target: "imgate::access",
+        status = 408,
+        decision = %rejection.code,
+        request_id = %request_id,
+        "first request head not whole in time: closed"
+    );
+    // The client may be gone already; the connection closes either way.
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(&response)).await;
 }
 
 #[async_trait]
@@ -91,8 +167,9 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
         mut stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        // Over TLS the protocol comes from ALPN, and pingora never peeks.
-        if stream.get_ssl_digest().is_some() {
+        // Over TLS the protocol comes from ALPN, and pingora never peeks; HTTP/2 needs no head read.
+        let tls = stream.get_ssl_digest().is_some();
+        if tls && stream.selected_alpn_proto() == Some(ALPN::H2) {
             let stream: Stream = match &self.errors {
                 Some(errors) => {
                     Box::new(Replayed::new(Vec::new(), stream).with_error_bodies(errors.clone()))
@@ -101,22 +178,28 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
             };
             return self.inner.process_new(stream, shutdown).await;
         }
-        let seen = match tokio::time::timeout(self.deadline, read_first_bytes(&mut stream)).await {
-            Ok(Ok(Some(seen))) => seen,
-            Ok(Ok(None)) => return None,
+        let mut head = FirstHead::default();
+        match tokio::time::timeout(self.deadline, read_first_head(&mut stream, &mut head)).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return None,
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "client connection failed before its first request");
                 return None;
             }
             Err(_) => {
-                tracing::debug!(
-                    deadline = ?self.deadline,
-                    "client connection sent no request in time: closed"
-                );
+                match &self.errors {
+                    Some(errors) if head.is_http1() => {
+                        answer_head_timeout(&mut stream, errors, self.deadline).await
+                    }
+                    _ => tracing::debug!(
+                        deadline = ?self.deadline,
+                        "client connection sent no request in time: closed"
+                    ),
+                }
                 return None;
             }
-        };
-        let mut replayed = Replayed::new(seen, stream);
+        }
+        let mut replayed = Replayed::new(head.seen, stream);
         if let Some(errors) = &self.errors {
             replayed = replayed.with_error_bodies(errors.clone());
         }
@@ -380,7 +463,9 @@ mod tests {
     async fn a_short_http1_request_is_settled_at_its_first_bytes() {
         let (mut server, mut client) = pair();
         client.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
-        let seen = read_first_bytes(&mut server).await.unwrap().unwrap();
+        let mut head = FirstHead::default();
+        assert!(read_first_head(&mut server, &mut head).await.unwrap());
+        let seen = head.seen;
         assert_eq!(seen, b"GET / HTTP/1.0\r\n\r\n");
         // Put back: read again whole, then what the client sends next.
         let mut replayed = Replayed::new(seen, server);
@@ -400,13 +485,14 @@ mod tests {
         // Sent in pieces, as a slow client might.
         client.write_all(&H2_PREFACE[..5]).await.unwrap();
         let reading = tokio::spawn(async move {
-            let seen = read_first_bytes(&mut server).await;
-            (seen, server)
+            let mut head = FirstHead::default();
+            let whole = read_first_head(&mut server, &mut head).await;
+            (whole, head.seen, server)
         });
         tokio::task::yield_now().await;
         client.write_all(&H2_PREFACE[5..]).await.unwrap();
-        let (seen, server) = reading.await.unwrap();
-        let seen = seen.unwrap().unwrap();
+        let (whole, seen, server) = reading.await.unwrap();
+        assert!(whole.unwrap());
         assert_eq!(seen, H2_PREFACE);
         let mut replayed = Replayed::new(seen, server);
         let mut peek = [0u8; 24];
@@ -417,11 +503,72 @@ mod tests {
         assert_eq!(&got[..], H2_PREFACE);
     }
 
+    /// A head sent a line at a time is not whole until its blank line, however long that takes.
+    #[tokio::test]
+    async fn a_dribbled_head_is_read_until_its_blank_line() {
+        let (mut server, mut client) = pair();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let mut head = FirstHead::default();
+        let waited = tokio::time::timeout(
+            Duration::from_millis(50),
+            read_first_head(&mut server, &mut head),
+        )
+        .await;
+        assert!(waited.is_err(), "the head is not whole yet");
+        assert!(head.is_http1() && !head.whole);
+        client.write_all(b"Accept: */*\r\n\r\nbody").await.unwrap();
+        assert!(read_first_head(&mut server, &mut head).await.unwrap());
+        assert_eq!(
+            head.seen,
+            b"GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\nbody"
+        );
+    }
+
+    #[test]
+    fn a_head_is_whole_at_its_blank_line_wherever_the_reads_split_it() {
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        for cut in 1..request.len() {
+            let mut head = FirstHead::default();
+            let (a, b) = request.split_at(cut);
+            assert!(!head.take(a), "{cut}");
+            assert!(head.take(b), "{cut}");
+        }
+        // One byte at a time.
+        let mut head = FirstHead::default();
+        let whole: Vec<bool> = request.iter().map(|b| head.take(&[*b])).collect();
+        assert_eq!(whole.iter().position(|w| *w), Some(request.len() - 1));
+        // Bare LF line ends, the HTTP/2 preface, and an endless head.
+        assert!(FirstHead::default().take(b"GET / HTTP/1.0\n\n"));
+        assert!(FirstHead::default().take(H2_PREFACE));
+        let mut endless = FirstHead::default();
+        assert!(!endless.take(b"GET / HTTP/1.1\r\n"));
+        let line = b"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let mut whole_at = None;
+        for i in 0..2000 {
+            if endless.take(line) {
+                whole_at = Some(i);
+                break;
+            }
+        }
+        assert!(whole_at.is_some() && endless.seen.len() >= MAX_FIRST_HEAD);
+        assert!(!FirstHead::default().is_http1());
+        let mut h2 = FirstHead::default();
+        h2.take(H2_PREFACE);
+        assert!(!h2.is_http1());
+    }
+
     #[tokio::test]
     async fn a_silent_client_is_not_waited_for_past_the_deadline() {
         let (mut server, _client) = pair();
-        let waited =
-            tokio::time::timeout(Duration::from_millis(50), read_first_bytes(&mut server)).await;
+        let mut head = FirstHead::default();
+        let waited = tokio::time::timeout(
+            Duration::from_millis(50),
+            read_first_head(&mut server, &mut head),
+        )
+        .await;
         assert!(
             waited.is_err(),
             "nothing was sent, so the read must still be pending"
@@ -492,6 +639,7 @@ mod tests {
     async fn a_client_that_closes_first_is_reported_as_closed() {
         let (mut server, client) = pair();
         drop(client);
-        assert!(read_first_bytes(&mut server).await.unwrap().is_none());
+        let mut head = FirstHead::default();
+        assert!(!read_first_head(&mut server, &mut head).await.unwrap());
     }
 }
