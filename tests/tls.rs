@@ -93,3 +93,45 @@ fn the_tls_listener_serves_requests_and_answers_malformed_ones_with_json_errors(
     let json: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
     assert_eq!(json["error"]["code"], "request.malformed", "{bad}");
 }
+
+/// An HTTP/2 client over TLS (ALPN h2, as browsers and most libraries connect): served, and the publishing
+/// rule holds on it as on HTTP/1.1.
+#[test]
+fn http2_over_tls_is_served_and_enforced() {
+    let (h, ca) = start_tls();
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_der(&ca).expect("CA"))
+        .https_only(true)
+        .build()
+        .expect("client");
+    let base = format!("https://localhost:{}", h.gateway.port());
+    let account = client
+        .get(format!("{base}/api/v1/accounts/u-alice"))
+        .send()
+        .expect("GET over TLS");
+    assert_eq!(account.version(), reqwest::Version::HTTP_2);
+    assert_eq!(account.status(), 200);
+    let session: serde_json::Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"username": "alice", "password": "alice-pass"}))
+        .send()
+        .expect("login")
+        .json()
+        .expect("session JSON");
+    let token = session["token"].as_str().expect("token");
+    let post = |content: &str| {
+        client
+            .post(format!("{base}/api/v1/posts"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "content": content }))
+            .send()
+            .expect("POST over TLS")
+    };
+    let blocked = post("The prime minister faced a confidence vote in parliament after the opposition party accused the government of breaking its election promises.");
+    assert_eq!(blocked.version(), reqwest::Version::HTTP_2);
+    assert_eq!(blocked.status(), 403);
+    let error: serde_json::Value = blocked.json().expect("JSON error");
+    assert_eq!(error["error"]["code"], "publish.not_approved");
+    let allowed = post("The home side scored twice in the second half to win the cup final.");
+    assert_eq!(allowed.status(), 201);
+}
