@@ -67,6 +67,15 @@ fn bucket(id: &str) -> u64 {
     h % 100
 }
 
+/// The JSON lines of a scores file.
+fn json_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("scores written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
 #[test]
 fn learn_writes_a_readable_model_that_eval_scores_per_record() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -122,11 +131,7 @@ fn learn_writes_a_readable_model_that_eval_scores_per_record() {
     }
 
     // One line per record, in corpus order, agreeing with the report's counts.
-    let lines: Vec<Value> = std::fs::read_to_string(&scores)
-        .expect("scores written")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
+    let lines = json_lines(&scores);
     assert_eq!(lines.len(), records.len());
     for (line, record) in lines.iter().zip(&records) {
         assert_eq!(line["id"], record["id"]);
@@ -175,11 +180,7 @@ fn eval_uses_the_held_out_part_by_default_and_scores_obfuscated_variants_too() {
     let report: Value = serde_json::from_str(&out).expect("JSON report");
     assert_eq!(report["plain"]["overall"]["docs"], held_out as u64);
     assert_eq!(report["obfuscated"]["overall"]["docs"], held_out as u64);
-    let lines: Vec<Value> = std::fs::read_to_string(&scores)
-        .expect("scores written")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
+    let lines = json_lines(&scores);
     assert_eq!(lines.len(), 2 * held_out);
     assert!(lines[..held_out].iter().all(|l| l["obfuscated"] == false));
     assert!(lines[held_out..].iter().all(|l| l["obfuscated"] == true));

@@ -95,6 +95,25 @@ pub fn rejection(status: u16) -> Rejection {
     }
 }
 
+/// The whole JSON error response for `rejection`, written in place of `canned` (status line and `Date`), with
+/// a fresh request id; logged under `imgate::access` as `event`, since no access-log line follows.
+pub fn answer(
+    canned: &Canned<'_>,
+    rejection: &Rejection,
+    errors: &ErrorBodies,
+    event: &str,
+) -> Vec<u8> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::info!(
+        target: "imgate::access",
+        status = canned.status,
+        decision = %rejection.code,
+        request_id = %request_id,
+        "{event}"
+    );
+    response(canned, &errors(rejection, &request_id), &request_id)
+}
+
 /// The whole response that replaces `canned`: its status line and `Date`, a JSON `body`, and `Connection:
 /// close` (pingora closes the connection after its error either way).
 pub fn response(canned: &Canned<'_>, body: &[u8], request_id: &str) -> Vec<u8> {

@@ -141,20 +141,17 @@ async fn answer_head_timeout(stream: &mut Stream, errors: &ErrorBodies, deadline
             deadline.as_secs()
         ),
     );
-    let request_id = uuid::Uuid::new_v4().to_string();
     let date = pingora::protocols::http::date::get_cached_date();
     let canned = canned::Canned {
         status: 408,
         reason: "Request Timeout",
         date: Some(date.as_bytes()),
     };
-    let response = canned::response(&canned, &errors(&rejection, &request_id), &request_id);
-    tracing::info!(
-        target: "imgate::access",
-        status = 408,
-        decision = %rejection.code,
-        request_id = %request_id,
-        "first request head not whole in time: closed"
+    let response = canned::answer(
+        &canned,
+        &rejection,
+        errors,
+        "first request head not whole in time: closed",
     );
     // The client may be gone already; the connection closes either way.
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(&response)).await;
@@ -250,18 +247,14 @@ impl Replayed {
     fn replacement(&self, written: &[u8]) -> Option<Rewrite> {
         let errors = self.errors.as_ref()?;
         let canned = canned::recognise(written)?;
-        let rejection = canned::rejection(canned.status);
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let body = errors(&rejection, &request_id);
-        tracing::info!(
-            target: "imgate::access",
-            status = canned.status,
-            decision = %rejection.code,
-            request_id = %request_id,
-            "request refused by pingora before routing"
+        let bytes = canned::answer(
+            &canned,
+            &canned::rejection(canned.status),
+            errors,
+            "request refused by pingora before routing",
         );
         Some(Rewrite {
-            bytes: canned::response(&canned, &body, &request_id),
+            bytes,
             sent: 0,
             replaces: written.len(),
         })
