@@ -551,6 +551,53 @@ fn chunked_and_http10_posts_arrive_byte_for_byte() {
     assert_eq!(h.upstream_requests(1)[0]["body"], body.as_str());
 }
 
+/// A transfer coding besides `chunked` (`Transfer-Encoding: gzip, chunked`) would have the body inspected
+/// compressed: it is refused as an unsupported encoding (before, it failed as invalid UTF-8), and the upstream
+/// sees nothing.
+#[test]
+fn a_compressing_transfer_coding_is_refused_as_an_unsupported_encoding() {
+    use std::io::Write;
+    let h = Harness::start();
+    let alice = login(&h, "alice");
+    let auth = format!("Bearer {alice}");
+    let before = posts_seen(&h);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(json!({"content": POLITICAL_EN}).to_string().as_bytes())
+        .expect("gzip");
+    let body = gz.finish().expect("gzip");
+    for coding in ["gzip, chunked", "deflate,chunked", "x-custom , chunked"] {
+        let mut request = format!(
+            "POST /api/v1/posts HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nTransfer-Encoding: {coding}\r\n\r\n{:x}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        request.extend_from_slice(b"\r\n0\r\n\r\n");
+        let resp = h.raw(&request);
+        assert_eq!(
+            (resp.status, resp.code()),
+            (415, "body.encoding_unsupported".to_owned()),
+            "{coding}: {}",
+            resp.text()
+        );
+        let first = coding.split(',').next().unwrap_or_default().trim();
+        assert!(resp.text().contains(first), "{}", resp.text());
+    }
+    assert_eq!(posts_seen(&h), before);
+    // Plain chunked, in any case, is what it was.
+    let body = json!({"content": SPORTS_EN}).to_string();
+    let resp = h.raw(&common::http::chunked_request(
+        "POST",
+        "/api/v1/posts",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", auth.as_str()),
+        ],
+        &[body.as_bytes()],
+    ));
+    assert_eq!(resp.status, 201, "{}", resp.text());
+}
+
 /// A client may send its next requests before reading the answers (HTTP/1.1 pipelining):
 /// each is decided on its own, answered in order, and a blocked post never reaches the
 /// upstream. Without pingora's pipelining switch the gateway answered the first and

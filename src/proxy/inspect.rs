@@ -112,6 +112,26 @@ fn check_head(session: &Session, rules: &EnforcedRules) -> Result<(), Rejection>
             ),
         ));
     }
+    // A transfer coding besides `chunked` (`gzip, chunked`) would have the body inspected still compressed:
+    // refused with what to send instead, as a compressed Content-Encoding is on a route that does not decode.
+    let mut codings = head
+        .headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|c| !c.eq_ignore_ascii_case(b"chunked"));
+    if let Some(coding) = codings.next() {
+        let shown: String = String::from_utf8_lossy(coding).chars().take(32).collect();
+        return Err(Rejection::new(
+            415,
+            "body.encoding_unsupported",
+            format!(
+                "the transfer coding `{}` is not accepted on this route; send the body uncompressed, chunked or with a Content-Length",
+                imgate_core::mask::mask_digits_in(&shown)
+            ),
+        ));
+    }
     if let Some(query) = head.uri.query() {
         if let Some(name) = imgate_core::query::shadowing_parameter(query, &rules.query_roots) {
             let shown: String = name.chars().take(64).collect();
