@@ -247,6 +247,19 @@ fn requests_pingora_refuses_get_json_errors_too() {
         (405, "request.method_not_allowed".to_owned())
     );
     assert_eq!(h.upstream_stats()["requests"]["posts"], posts_before);
+    // Counted like every other answered request.
+    let metrics = reqwest::blocking::get(h.admin_url("/metrics"))
+        .expect("metrics")
+        .text()
+        .expect("metrics text");
+    assert!(
+        metrics.contains("imgate_decisions_total{reason=\"request.malformed\"} 6"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("imgate_decisions_total{reason=\"request.method_not_allowed\"} 1"),
+        "{metrics}"
+    );
     let resp =
         h.raw(b"GET /api/v1/accounts/u-alice HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(resp.status, 200);

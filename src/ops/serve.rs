@@ -7,7 +7,7 @@ use super::reload::Reloader;
 use super::telemetry::Telemetry;
 use crate::config::schema::AuditOutput;
 use crate::config::{self, Config, ConfigError, LoadOptions, ServerSettings};
-use crate::proxy::{FirstBytes, Gateway, Imgate, Upstreams};
+use crate::proxy::{FirstBytes, Gateway, Imgate, Refusals, Upstreams};
 use arc_swap::ArcSwap;
 use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
@@ -180,15 +180,17 @@ pub fn build(
     // A new connection shows its first bytes within the idle timeout, or is closed (pingora's own h2c sniffing
     // waits for 24 bytes forever; see `proxy::preface`).
     // pingora's own bare errors (a request head it cannot parse, CONNECT) go out as JSON errors in the live
-    // policy's envelope, like the gateway's (see `proxy::canned`).
-    let app = FirstBytes::new(proxy, settings.client_idle_timeout).with_error_bodies(Arc::new(
+    // policy's envelope, like the gateway's, and are counted in the metrics (see `proxy::canned`).
+    let refusals = Refusals::new(
         move |rejection, request_id| {
             envelope_of
                 .load()
                 .envelope
                 .render(rejection, Some(request_id))
         },
-    ));
+        telemetry.clone(),
+    );
+    let app = FirstBytes::new(proxy, settings.client_idle_timeout).with_refusals(refusals);
     let mut service = Service::new("imgate".to_string(), app);
     // The write buffer lets a response's header and body leave in one send (marked
     // responses are answered whole, with a Content-Length).

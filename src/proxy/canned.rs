@@ -14,8 +14,70 @@ use std::sync::Arc;
 
 use imgate_core::decision::Rejection;
 
-/// Renders a rejection's JSON body, with its request id, in the live policy's error envelope.
-pub type ErrorBodies = Arc<dyn Fn(&Rejection, &str) -> Vec<u8> + Send + Sync>;
+use super::events::{EventSink, RequestEvent};
+
+/// Renders a rejection's JSON body with its request id.
+type RenderBody = dyn Fn(&Rejection, &str) -> Vec<u8> + Send + Sync;
+
+/// How the gateway answers a request refused before any hook ran: the live policy's envelope renders the JSON
+/// body, and the event sink counts it (`/metrics`) like every other answered request.
+#[derive(Clone)]
+pub struct Refusals {
+    render: Arc<RenderBody>,
+    events: Arc<dyn EventSink>,
+}
+
+impl Refusals {
+    /// `render` gives a rejection's JSON body with its request id (the live policy's error envelope).
+    pub fn new(
+        render: impl Fn(&Rejection, &str) -> Vec<u8> + Send + Sync + 'static,
+        events: Arc<dyn EventSink>,
+    ) -> Self {
+        Refusals {
+            render: Arc::new(render),
+            events,
+        }
+    }
+
+    /// The whole JSON error response for `rejection`, written in place of `canned` (status line and `Date`),
+    /// with a fresh request id. Logged under `imgate::access` as `what` and counted as a finished request of
+    /// `seconds` (no route, no method or path: the head was never understood).
+    pub fn answer(
+        &self,
+        canned: &Canned<'_>,
+        rejection: &Rejection,
+        what: &str,
+        seconds: f64,
+    ) -> Vec<u8> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        tracing::info!(
+            target: "imgate::access",
+            status = canned.status,
+            decision = %rejection.code,
+            request_id = %request_id,
+            "{what}"
+        );
+        self.events.request_finished(&RequestEvent {
+            request_id: &request_id,
+            method: "-",
+            path: "-",
+            route: "-",
+            route_kind: "default",
+            enforced: false,
+            status: canned.status,
+            decision: &rejection.code,
+            account: None,
+            categories: &[],
+            masked_fields: &[],
+            body_bytes: None,
+            marked: None,
+            upstream_error: None,
+            total_seconds: seconds,
+            upstream_seconds: None,
+        });
+        response(canned, &(self.render)(rejection, &request_id), &request_id)
+    }
+}
 
 /// A pingora error response found in a write.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,25 +155,6 @@ pub fn rejection(status: u16) -> Rejection {
             "The gateway refused the request before reading it; check that it is a valid HTTP request.",
         ),
     }
-}
-
-/// The whole JSON error response for `rejection`, written in place of `canned` (status line and `Date`), with
-/// a fresh request id; logged under `imgate::access` as `event`, since no access-log line follows.
-pub fn answer(
-    canned: &Canned<'_>,
-    rejection: &Rejection,
-    errors: &ErrorBodies,
-    event: &str,
-) -> Vec<u8> {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    tracing::info!(
-        target: "imgate::access",
-        status = canned.status,
-        decision = %rejection.code,
-        request_id = %request_id,
-        "{event}"
-    );
-    response(canned, &errors(rejection, &request_id), &request_id)
 }
 
 /// The whole response that replaces `canned`: its status line and `Date`, a JSON `body`, and `Connection:

@@ -14,6 +14,7 @@ mod preface;
 mod respond;
 mod upstream;
 
+pub use canned::Refusals;
 pub use events::{CategoryScore, EventSink, NoEvents, RequestEvent};
 pub use gateway::Gateway;
 pub use middleware::{Imgate, ImgateCtx, Outcome, METHOD_OVERRIDE_HEADERS};

@@ -17,7 +17,7 @@
 //! read by pingora alone, one read at a time.)
 //!
 //! The wrapper also sees every response head the proxy writes: given the live error envelope
-//! ([`FirstBytes::with_error_bodies`]), it answers pingora's own bare error responses (a request head pingora
+//! ([`FirstBytes::with_refusals`]), it answers pingora's own bare error responses (a request head pingora
 //! cannot parse, `CONNECT`) with the gateway's JSON errors instead (see [`super::canned`]), over TLS too.
 
 use std::fmt;
@@ -38,7 +38,7 @@ use pingora::protocols::{
 use pingora::server::ShutdownWatch;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
-use super::canned::{self, ErrorBodies};
+use super::canned::{self, Refusals};
 
 /// What an HTTP/2 client with prior knowledge sends first (RFC 9113, section 3.4).
 pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -47,7 +47,7 @@ pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub struct FirstBytes<A> {
     inner: Arc<A>,
     deadline: Duration,
-    errors: Option<ErrorBodies>,
+    refusals: Option<Refusals>,
 }
 
 impl<A> FirstBytes<A> {
@@ -55,13 +55,13 @@ impl<A> FirstBytes<A> {
         FirstBytes {
             inner: Arc::new(inner),
             deadline,
-            errors: None,
+            refusals: None,
         }
     }
 
-    /// Answers pingora's own bare error responses with JSON bodies rendered by `errors`.
-    pub fn with_error_bodies(mut self, errors: ErrorBodies) -> Self {
-        self.errors = Some(errors);
+    /// Answers pingora's own bare error responses, and first heads not whole in time, as `refusals` says.
+    pub fn with_refusals(mut self, refusals: Refusals) -> Self {
+        self.refusals = Some(refusals);
         self
     }
 
@@ -131,7 +131,7 @@ async fn read_first_head(stream: &mut Stream, head: &mut FirstHead) -> io::Resul
 }
 
 /// Answers a first request head that did not arrive in time with `408 request.timeout`, as a JSON error.
-async fn answer_head_timeout(stream: &mut Stream, errors: &ErrorBodies, deadline: Duration) {
+async fn answer_head_timeout(stream: &mut Stream, refusals: &Refusals, deadline: Duration) {
     use tokio::io::AsyncWriteExt;
     let rejection = imgate_core::decision::Rejection::new(
         408,
@@ -147,11 +147,11 @@ async fn answer_head_timeout(stream: &mut Stream, errors: &ErrorBodies, deadline
         reason: "Request Timeout",
         date: Some(date.as_bytes()),
     };
-    let response = canned::answer(
+    let response = refusals.answer(
         &canned,
         &rejection,
-        errors,
         "first request head not whole in time: closed",
+        deadline.as_secs_f64(),
     );
     // The client may be gone already; the connection closes either way.
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(&response)).await;
@@ -167,9 +167,9 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
         // Over TLS the protocol comes from ALPN, and pingora never peeks; HTTP/2 needs no head read.
         let tls = stream.get_ssl_digest().is_some();
         if tls && stream.selected_alpn_proto() == Some(ALPN::H2) {
-            let stream: Stream = match &self.errors {
-                Some(errors) => {
-                    Box::new(Replayed::new(Vec::new(), stream).with_error_bodies(errors.clone()))
+            let stream: Stream = match &self.refusals {
+                Some(refusals) => {
+                    Box::new(Replayed::new(Vec::new(), stream).with_refusals(refusals.clone()))
                 }
                 None => stream,
             };
@@ -184,9 +184,9 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
                 return None;
             }
             Err(_) => {
-                match &self.errors {
-                    Some(errors) if head.is_http1() => {
-                        answer_head_timeout(&mut stream, errors, self.deadline).await
+                match &self.refusals {
+                    Some(refusals) if head.is_http1() => {
+                        answer_head_timeout(&mut stream, refusals, self.deadline).await
                     }
                     _ => tracing::debug!(
                         deadline = ?self.deadline,
@@ -197,8 +197,8 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for FirstBytes<A> {
             }
         }
         let mut replayed = Replayed::new(head.seen, stream);
-        if let Some(errors) = &self.errors {
-            replayed = replayed.with_error_bodies(errors.clone());
+        if let Some(refusals) = &self.refusals {
+            replayed = replayed.with_refusals(refusals.clone());
         }
         self.inner.process_new(Box::new(replayed), shutdown).await
     }
@@ -214,7 +214,7 @@ pub struct Replayed {
     /// How much of `head` has been read again.
     at: usize,
     inner: Stream,
-    errors: Option<ErrorBodies>,
+    refusals: Option<Refusals>,
     /// A JSON error being written in place of pingora's bare one.
     rewrite: Option<Rewrite>,
 }
@@ -232,26 +232,26 @@ impl Replayed {
             head,
             at: 0,
             inner,
-            errors: None,
+            refusals: None,
             rewrite: None,
         }
     }
 
-    /// Writes pingora's own bare error responses as JSON errors rendered by `errors` ([`super::canned`]).
-    pub fn with_error_bodies(mut self, errors: ErrorBodies) -> Self {
-        self.errors = Some(errors);
+    /// Writes pingora's own bare error responses as the JSON errors of `refusals` ([`super::canned`]).
+    pub fn with_refusals(mut self, refusals: Refusals) -> Self {
+        self.refusals = Some(refusals);
         self
     }
 
     /// The JSON error that replaces `written` when it is a pingora error head.
     fn replacement(&self, written: &[u8]) -> Option<Rewrite> {
-        let errors = self.errors.as_ref()?;
+        let refusals = self.refusals.as_ref()?;
         let canned = canned::recognise(written)?;
-        let bytes = canned::answer(
+        let bytes = refusals.answer(
             &canned,
             &canned::rejection(canned.status),
-            errors,
             "request refused by pingora before routing",
+            0.0,
         );
         Some(Rewrite {
             bytes,
@@ -339,7 +339,7 @@ impl AsyncWrite for Replayed {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         // A response head is written on its own: the first slice goes through `poll_write`'s check.
-        if self.errors.is_some() {
+        if self.refusals.is_some() {
             if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
                 if self.rewrite.is_some() || first.starts_with(b"HTTP/1.") {
                     return self.poll_write(cx, first);
@@ -574,11 +574,13 @@ mod tests {
     async fn pingoras_bare_error_is_written_as_the_json_error_and_nothing_else_changes() {
         use tokio::io::AsyncReadExt;
         let (server, mut client) = tokio::io::duplex(64);
-        let errors: ErrorBodies =
-            Arc::new(|rejection: &imgate_core::decision::Rejection, id: &str| {
+        let refusals = Refusals::new(
+            |rejection: &imgate_core::decision::Rejection, id: &str| {
                 format!("{{\"code\":\"{}\",\"id\":\"{id}\"}}", rejection.code).into_bytes()
-            });
-        let mut replayed = Replayed::new(Vec::new(), Box::new(server)).with_error_bodies(errors);
+            },
+            Arc::new(crate::proxy::NoEvents),
+        );
+        let mut replayed = Replayed::new(Vec::new(), Box::new(server)).with_refusals(refusals);
         let normal = b"HTTP/1.1 404 Not Found\r\nServer: Pingora\r\nContent-Length: 2\r\nX-Request-Id: r\r\n\r\n{}";
         let bare = b"HTTP/1.1 400 Bad Request\r\nServer: Pingora\r\nDate: Sun, 06 Dec 2026 14:31:31 GMT\r\n\
                      Content-Length: 0\r\nCache-Control: private, no-store\r\nConnection: close\r\n\r\n";
@@ -614,9 +616,9 @@ mod tests {
         );
     }
 
-    /// Without error bodies (an embedder's choice), nothing is rewritten.
+    /// Without refusals (an embedder's choice), nothing is rewritten.
     #[tokio::test]
-    async fn without_error_bodies_pingoras_answer_passes_unchanged() {
+    async fn without_refusals_pingoras_answer_passes_unchanged() {
         use tokio::io::AsyncReadExt;
         let (server, mut client) = tokio::io::duplex(4096);
         let mut replayed = Replayed::new(Vec::new(), Box::new(server));
