@@ -49,7 +49,7 @@ impl Refusals {
         what: &str,
         seconds: f64,
     ) -> Vec<u8> {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = super::middleware::new_request_id();
         tracing::info!(
             target: "imgate::access",
             status = canned.status,

@@ -793,6 +793,12 @@ fn request_id(header: &RequestHeader) -> String {
             }
         }
     }
+    new_request_id()
+}
+
+/// A fresh request id (UUID v4, lower-case hyphenated), for requests that bring none and for answers given
+/// before a request was understood (`proxy::canned`).
+pub(crate) fn new_request_id() -> String {
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     uuid::Uuid::new_v4()
         .hyphenated()
